@@ -1,0 +1,112 @@
+"""PeluBot: the booking backend of a hair salon.
+
+``create_app`` only wires things together: config, extensions, blueprints. It opens no
+connection and touches no file; the database, Redis and Google are reached on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from pelubot_web.config import Config, ConfigError
+
+__all__ = ["ConfigError", "create_app"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app.
+
+    ``config`` is a ready ``Config``, a mapping of overrides applied on top of the
+    environment, or ``None`` to read the environment alone. Raises ``ConfigError``.
+    """
+    if config is None:
+        cfg = Config.from_env()
+    elif isinstance(config, Config):
+        cfg = config.validated()
+    else:
+        cfg = Config.from_env(**dict(config))
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    _apply_flask_config(app, cfg)
+    _init_extensions(app, cfg)
+    _register_blueprints(app)
+    return app
+
+
+def _apply_flask_config(app: Flask, cfg: Config) -> None:
+    app.extensions["pelubot_config"] = cfg
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if cfg.database_url.startswith("sqlite"):
+        # Each request may wait up to 15 s for SQLite's write lock instead of failing.
+        engine_options["connect_args"] = {"timeout": 15}
+    else:
+        engine_options["connect_args"] = {"connect_timeout": 5}
+    app.config.update(
+        SECRET_KEY=cfg.secret_key,
+        TESTING=cfg.env == "test",
+        SQLALCHEMY_DATABASE_URI=cfg.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
+        SQLALCHEMY_TRACK_MODIFICATIONS=False,
+        MAX_CONTENT_LENGTH=cfg.max_content_length,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.is_production_like,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=cfg.is_production_like,
+        REMEMBER_COOKIE_DURATION=60 * 60 * 24 * 30,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="es",
+        BABEL_DEFAULT_TIMEZONE=cfg.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        RATELIMIT_STORAGE_URI=cfg.redis_url,
+        RATELIMIT_STORAGE_OPTIONS={
+            "socket_timeout": cfg.redis_timeout_s,
+            "socket_connect_timeout": cfg.redis_timeout_s,
+        },
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_ENABLED=True,
+    )
+
+
+def _init_extensions(app: Flask, cfg: Config) -> None:
+    from pelubot_web import (
+        models,  # noqa: F401  (registers the models on the metadata)
+        observability,
+        redis_client,
+    )
+    from pelubot_web.extensions import babel, csrf, db, limiter, login_manager, metrics, migrate
+    from pelubot_web.i18n import select_locale, select_timezone
+
+    observability.init_app(app)
+    redis_client.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    metrics.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from pelubot_web import cli
+    from pelubot_web.probes import bp as probes_bp
+
+    app.register_blueprint(probes_bp)
+    cli.init_app(app)

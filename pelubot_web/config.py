@@ -1,0 +1,234 @@
+"""Settings: read once from the environment (prefix ``PELUBOT_``), checked per environment.
+
+``Config.from_env()`` is the only place that reads ``os.environ``. Tests build a ``Config``
+directly (or pass overrides to ``from_env``) so nothing global is mutated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENTS = ("dev", "test", "stage", "prod")
+GCAL_BACKENDS = ("google", "emulator", "disabled")
+MIN_API_KEY_LENGTH = 32
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it in one line."""
+
+
+def _str(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(f"PELUBOT_{name}")
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"PELUBOT_{name} must be true or false, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"PELUBOT_{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"PELUBOT_{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"PELUBOT_{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"PELUBOT_{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'instance' / 'pelubot.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every PeluBot setting. Field names match ``PELUBOT_<NAME>`` upper-cased."""
+
+    env: str = "dev"
+    database_url: str = field(default_factory=default_sqlite_url)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str | None = None
+    api_key: str | None = None
+    allow_local_no_auth: bool = False
+    timezone: str = "Europe/Madrid"
+    gcal_backend: str = "emulator"
+    gcal_credentials_file: str | None = None
+    gcal_emulator_url: str = "http://127.0.0.1:8085"
+    gcal_timeout_s: float = 10.0
+    bind_host: str = "127.0.0.1"
+    public_base_url: str = "http://127.0.0.1:5000"
+    # Queue tuning.
+    queue_name: str = "calendar-sync"
+    sync_max_attempts: int = 8
+    sync_backoff_base_s: float = 2.0
+    sync_backoff_cap_s: float = 300.0
+    sync_poll_interval_s: float = 5.0
+    pull_interval_s: float = 60.0
+    # Rate limits (Flask-Limiter syntax).
+    api_rate_limit: str = "120/minute"
+    login_rate_limit: str = "10/minute"
+    booking_rate_limit: str = "30/minute"
+    catalog_cache_ttl_s: float = 30.0
+    redis_timeout_s: float = 1.0
+    max_content_length: int = 64 * 1024
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_production_like(self) -> bool:
+        return self.env in ("stage", "prod")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Build the config from ``environ`` (default ``os.environ``), then apply overrides."""
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        values: dict[str, Any] = {
+            "env": _str(env, "ENV", defaults.env),
+            "database_url": _str(env, "DATABASE_URL", defaults.database_url),
+            "redis_url": _str(env, "REDIS_URL", defaults.redis_url),
+            "secret_key": _str(env, "SECRET_KEY"),
+            "api_key": _str(env, "API_KEY"),
+            "allow_local_no_auth": _bool(env, "ALLOW_LOCAL_NO_AUTH", False),
+            "timezone": _str(env, "TIMEZONE", defaults.timezone),
+            "gcal_backend": _str(env, "GCAL_BACKEND", defaults.gcal_backend),
+            "gcal_credentials_file": _str(env, "GCAL_CREDENTIALS_FILE"),
+            "gcal_emulator_url": _str(env, "GCAL_EMULATOR_URL", defaults.gcal_emulator_url),
+            "gcal_timeout_s": _float(env, "GCAL_TIMEOUT_S", defaults.gcal_timeout_s, 0.1),
+            "bind_host": _str(env, "BIND_HOST", defaults.bind_host),
+            "public_base_url": _str(env, "PUBLIC_BASE_URL", defaults.public_base_url),
+            "queue_name": _str(env, "QUEUE_NAME", defaults.queue_name),
+            "sync_max_attempts": _int(env, "SYNC_MAX_ATTEMPTS", defaults.sync_max_attempts, 1),
+            "sync_backoff_base_s": _float(
+                env, "SYNC_BACKOFF_BASE_S", defaults.sync_backoff_base_s, 0.0
+            ),
+            "sync_backoff_cap_s": _float(env, "SYNC_BACKOFF_CAP_S", defaults.sync_backoff_cap_s),
+            "sync_poll_interval_s": _float(
+                env, "SYNC_POLL_INTERVAL_S", defaults.sync_poll_interval_s, 0.1
+            ),
+            "pull_interval_s": _float(env, "PULL_INTERVAL_S", defaults.pull_interval_s, 0.1),
+            "api_rate_limit": _str(env, "API_RATE_LIMIT", defaults.api_rate_limit),
+            "login_rate_limit": _str(env, "LOGIN_RATE_LIMIT", defaults.login_rate_limit),
+            "booking_rate_limit": _str(env, "BOOKING_RATE_LIMIT", defaults.booking_rate_limit),
+            "catalog_cache_ttl_s": _float(
+                env, "CATALOG_CACHE_TTL_S", defaults.catalog_cache_ttl_s, 0.0
+            ),
+        }
+        values.update(overrides)
+        return cls(**values).validated()
+
+    def replace(self, **changes: Any) -> Config:
+        return replace(self, **changes).validated()
+
+    def validated(self) -> Config:
+        """Check the settings for this environment; raise ConfigError naming the first bad one.
+
+        Returns a copy with dev/test conveniences applied (a random dev secret key,
+        local no-auth switched off outside dev).
+        """
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"PELUBOT_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.gcal_backend not in GCAL_BACKENDS:
+            raise ConfigError(f"PELUBOT_GCAL_BACKEND must be one of {', '.join(GCAL_BACKENDS)}")
+        if self.catalog_cache_ttl_s > 30:
+            raise ConfigError("PELUBOT_CATALOG_CACHE_TTL_S must be at most 30 seconds")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"PELUBOT_TIMEZONE is not a known time zone: {self.timezone!r}"
+            ) from None
+        if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgres")):
+            raise ConfigError("PELUBOT_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("PELUBOT_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+
+        changes: dict[str, Any] = {}
+        if self.database_url.startswith("postgres://"):
+            changes["database_url"] = "postgresql+psycopg://" + self.database_url[11:]
+        elif self.database_url.startswith("postgresql://"):
+            changes["database_url"] = "postgresql+psycopg://" + self.database_url[13:]
+        if self.is_production_like:
+            api_key = self.api_key
+            if not api_key:
+                raise ConfigError("PELUBOT_API_KEY is required in stage/prod")
+            if api_key == "changeme":
+                raise ConfigError("PELUBOT_API_KEY must not be 'changeme'")
+            if len(api_key) < MIN_API_KEY_LENGTH:
+                raise ConfigError(
+                    f"PELUBOT_API_KEY must be at least {MIN_API_KEY_LENGTH} characters"
+                )
+            if not self.secret_key:
+                raise ConfigError("PELUBOT_SECRET_KEY is required in stage/prod")
+            if self.secret_key == api_key:
+                raise ConfigError("PELUBOT_SECRET_KEY must differ from PELUBOT_API_KEY")
+            if self.gcal_backend == "google" and not self.gcal_credentials_file:
+                raise ConfigError("PELUBOT_GCAL_CREDENTIALS_FILE is required when backend=google")
+        elif not self.secret_key:
+            # dev/test only: an ephemeral key (sessions end at restart), never a fixed string.
+            changes["secret_key"] = secrets.token_urlsafe(32)
+        if self.allow_local_no_auth and self.env != "dev":
+            log.warning("PELUBOT_ALLOW_LOCAL_NO_AUTH is ignored outside dev (env=%s)", self.env)
+            changes["allow_local_no_auth"] = False
+        if self.allow_local_no_auth and self.env == "dev" and self.bind_host == "0.0.0.0":
+            log.warning("PELUBOT_ALLOW_LOCAL_NO_AUTH is on while bound to 0.0.0.0: API is open")
+        return replace(self, **changes) if changes else self
+
+    def redacted(self) -> dict[str, Any]:
+        """Settings safe to log: secrets replaced by a marker."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("secret_key", "api_key") and value:
+                value = "***"
+            elif f.name in ("database_url", "redis_url") and isinstance(value, str):
+                value = _redact_url(value)
+            out[f.name] = value
+        return out
+
+
+def _redact_url(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url

@@ -1,0 +1,38 @@
+"""Google Calendar gateway: client factory, event mapping, error classification.
+
+The emulator lives in ``pelubot_web.gcal.emulator`` and is not imported here.
+"""
+
+from .client import CalendarGateway, build_calendar_service, emulator_api_endpoint
+from .errors import (
+    CalendarDisabled,
+    CalendarNotFound,
+    GoogleCalendarError,
+    SyncTokenExpired,
+    classify,
+)
+from .events import (
+    PELUBOT_PROPERTY,
+    EventData,
+    build_event_body,
+    event_id_for,
+    is_pelubot_event,
+    reservation_id_of,
+)
+
+__all__ = [
+    "PELUBOT_PROPERTY",
+    "CalendarDisabled",
+    "CalendarGateway",
+    "CalendarNotFound",
+    "EventData",
+    "GoogleCalendarError",
+    "SyncTokenExpired",
+    "build_calendar_service",
+    "build_event_body",
+    "classify",
+    "emulator_api_endpoint",
+    "event_id_for",
+    "is_pelubot_event",
+    "reservation_id_of",
+]

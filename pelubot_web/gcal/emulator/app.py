@@ -1,0 +1,241 @@
+"""WSGI front of the emulator: Calendar v3 paths, fault injection, control API.
+
+API paths are the ones google-api-python-client builds from the discovery
+document when ``api_endpoint`` is ``<emulator>/calendar/v3/``. Routing works
+on the raw request path so that a calendar id with an encoded ``/`` stays one
+path segment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from werkzeug.wrappers import Request, Response
+
+from .api_errors import ApiError
+from .faults import CallLog, FaultBook
+from .store import CalendarStore, ListQuery, parse_rfc3339
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+__all__ = ["EmulatorApp", "make_app"]
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = ["calendar", "v3"]
+CONTROL_PREFIX = "_emulator"
+_EVENT_METHODS = {
+    ("GET", False): "list",
+    ("POST", False): "insert",
+    ("GET", True): "get",
+    ("PUT", True): "update",
+    ("PATCH", True): "patch",
+    ("DELETE", True): "delete",
+}
+
+
+def make_app(store: CalendarStore | None = None) -> EmulatorApp:
+    """A fresh emulator with empty calendars, no faults and an empty call log."""
+    return EmulatorApp(store or CalendarStore())
+
+
+def _json(payload: object, status: int = 200) -> Response:
+    return Response(
+        json.dumps(payload), status=status, content_type="application/json; charset=UTF-8"
+    )
+
+
+def _error(error: ApiError) -> Response:
+    return _json(error.body(), error.status)
+
+
+def _segments(environ: WSGIEnvironment) -> list[str]:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return [unquote(part) for part in urlsplit(raw).path.split("/")[1:]]
+    return str(environ.get("PATH_INFO", "")).split("/")[1:]
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except ValueError:
+        raise ApiError(400, "parseError") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "badRequest", "The request body must be a JSON object.")
+    return body
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").lower() == "true"
+
+
+def _list_query(args: Mapping[str, str], private: Iterable[str]) -> ListQuery:
+    properties = []
+    for item in private:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ApiError(400, "invalid", "Invalid value for: privateExtendedProperty")
+        properties.append((name, value))
+    try:
+        max_results = int(args.get("maxResults", "250"))
+    except ValueError:
+        raise ApiError(400, "invalid", "Invalid value for: maxResults") from None
+    return ListQuery(
+        time_min=parse_rfc3339(args["timeMin"], "timeMin") if args.get("timeMin") else None,
+        time_max=parse_rfc3339(args["timeMax"], "timeMax") if args.get("timeMax") else None,
+        show_deleted=_flag(args.get("showDeleted")),
+        sync_token=args.get("syncToken") or None,
+        page_token=args.get("pageToken") or None,
+        max_results=max_results,
+        order_by=args.get("orderBy") or None,
+        private_properties=tuple(properties),
+    )
+
+
+class EmulatorApp:
+    """The emulator as a WSGI callable; ``store``, ``faults`` and ``calls`` are public
+    so in-process tests can look inside without going through HTTP."""
+
+    def __init__(
+        self,
+        store: CalendarStore,
+        faults: FaultBook | None = None,
+        calls: CallLog | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.store = store
+        self.faults = faults or FaultBook()
+        self.calls = calls or CallLog()
+        self._sleep = sleep
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        segments = _segments(environ)
+        try:
+            if segments[:1] == [CONTROL_PREFIX]:
+                response = self._control(request, segments[1:])
+            elif segments[:2] == API_PREFIX:
+                response = self._api(request, segments[2:])
+            else:
+                response = _error(ApiError(404, "notFound"))
+        except Exception:
+            log.exception("emulator bug while serving %s %s", request.method, request.path)
+            response = _error(ApiError(500, "backendError"))
+        return response(environ, start_response)
+
+    # -- Calendar API -----------------------------------------------------------
+
+    def _api(self, request: Request, path: list[str]) -> Response:
+        calendar_id: str | None = None
+        event_id: str | None = None
+        if path == ["freeBusy"] and request.method == "POST":
+            method = "freebusy"
+        elif len(path) in (3, 4) and path[0] == "calendars" and path[2] == "events":
+            calendar_id = path[1]
+            event_id = path[3] if len(path) == 4 else None
+            found = _EVENT_METHODS.get((request.method, event_id is not None))
+            if found is None:
+                return _error(ApiError(405, "httpMethodNotAllowed"))
+            method = found
+        else:
+            return _error(ApiError(404, "notFound"))
+
+        body: dict[str, Any] = {}
+        try:
+            if method in ("insert", "update", "patch", "freebusy"):
+                body = _json_body(request)
+        except ApiError as error:
+            self.calls.record(method, calendar_id, event_id, error.status)
+            return _error(error)
+        calendar_ids = [calendar_id] if calendar_id is not None else _freebusy_ids(body)
+
+        fault = self.faults.draw(method, calendar_ids)
+        if fault is not None and fault.latency_ms:
+            self._sleep(fault.latency_ms / 1000)
+        if fault is not None and fault.status is not None:
+            injected = ApiError(fault.status, fault.reason, fault.message)
+            self.calls.record(method, calendar_id, event_id, injected.status, fault_id=fault.id)
+            return _error(injected)
+
+        try:
+            response = self._run(method, request, calendar_id or "", event_id or "", body)
+        except ApiError as error:
+            response = _error(error)
+        fault_id = fault.id if fault is not None else None
+        self.calls.record(method, calendar_id, event_id, response.status_code, fault_id=fault_id)
+        return response
+
+    def _run(
+        self,
+        method: str,
+        request: Request,
+        calendar_id: str,
+        event_id: str,
+        body: dict[str, Any],
+    ) -> Response:
+        store = self.store
+        if method == "list":
+            query = _list_query(request.args, request.args.getlist("privateExtendedProperty"))
+            return _json(store.list_events(calendar_id, query))
+        if method == "insert":
+            return _json(store.insert(calendar_id, body))
+        if method == "get":
+            return _json(store.get(calendar_id, event_id))
+        if method == "update":
+            return _json(store.update(calendar_id, event_id, body))
+        if method == "patch":
+            return _json(store.patch(calendar_id, event_id, body))
+        if method == "delete":
+            store.delete(calendar_id, event_id)
+            return Response(status=204)
+        return _json(store.free_busy(body))
+
+    # -- control API --------------------------------------------------------------
+
+    def _control(self, request: Request, path: list[str]) -> Response:
+        route = (request.method, "/".join(path))
+        if route == ("POST", "reset"):
+            self.store.reset()
+            self.faults.clear()
+            self.calls.reset()
+            return _json({"status": "ok"})
+        if route == ("GET", "health"):
+            return _json({"status": "ok"})
+        if route == ("GET", "events"):
+            calendar_id = request.args.get("calendar_id") or None
+            return _json({"items": self.store.live_events(calendar_id)})
+        if route == ("GET", "faults"):
+            return _json({"items": self.faults.to_json()})
+        if route == ("POST", "faults"):
+            try:
+                fault = self.faults.add(_json_body(request))
+            except ApiError as error:
+                return _error(error)
+            except ValueError as exc:
+                return _error(ApiError(400, "invalid", str(exc)))
+            return _json(fault.to_json(), 201)
+        if route == ("DELETE", "faults"):
+            self.faults.clear()
+            return Response(status=204)
+        if route == ("POST", "invalidate-sync-tokens"):
+            self.store.invalidate_sync_tokens()
+            return _json({"status": "ok"})
+        if route == ("GET", "stats"):
+            return _json(self.calls.stats())
+        if route == ("GET", "calls"):
+            return _json({"items": self.calls.recent()})
+        return _error(ApiError(404, "notFound"))
+
+
+def _freebusy_ids(body: Mapping[str, Any]) -> list[str]:
+    items = body.get("items")
+    if not isinstance(items, list):
+        return []
+    return [str(item["id"]) for item in items if isinstance(item, dict) and "id" in item]

@@ -1,0 +1,114 @@
+"""How a reservation looks as a Google Calendar event.
+
+The event id is derived from the reservation UUID, so every sync of the same
+reservation addresses the same event: a repeated insert answers 409 and turns
+into an update instead of creating a duplicate.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "PELUBOT_PROPERTY",
+    "PELUBOT_SOURCE_PROPERTY",
+    "EventData",
+    "build_event_body",
+    "event_id_for",
+    "is_pelubot_event",
+    "reservation_id_of",
+]
+
+PELUBOT_PROPERTY = "pelubot_reservation_id"
+PELUBOT_SOURCE_PROPERTY = "pelubot_source"
+
+
+def event_id_for(reservation_uuid: str | uuid.UUID) -> str:
+    """Google event id for a reservation: base32hex of the UUID's 16 bytes.
+
+    Lowercase, unpadded, 26 characters from ``0-9a-v``, which is exactly the
+    alphabet Google accepts for client-chosen ids (length 5-1024).
+    """
+    raw = (
+        reservation_uuid if isinstance(reservation_uuid, uuid.UUID) else uuid.UUID(reservation_uuid)
+    )
+    return base64.b32hexencode(raw.bytes).decode("ascii").rstrip("=").lower()
+
+
+@dataclass(frozen=True)
+class EventData:
+    """What the calendar event shows about one reservation."""
+
+    reservation_uuid: str
+    service_name: str
+    customer_first_name: str
+    customer_phone: str
+    stylist_name: str
+    start: datetime
+    end: datetime
+    timezone: str
+    notes: str | None
+    manage_url: str | None = None
+
+
+def build_event_body(data: EventData) -> dict[str, Any]:
+    """The full event resource for ``events.insert`` / ``events.update``.
+
+    Times are written in the salon's zone so the stylist sees local times even
+    when the calendar itself is set to another zone.
+    """
+    if data.start.tzinfo is None or data.end.tzinfo is None:
+        raise ValueError("EventData.start and EventData.end must be timezone-aware")
+    zone = ZoneInfo(data.timezone)
+    return {
+        "id": event_id_for(data.reservation_uuid),
+        "summary": f"{data.service_name} — {data.customer_first_name}",
+        "description": _description(data),
+        "start": {
+            "dateTime": data.start.astimezone(zone).isoformat(),
+            "timeZone": data.timezone,
+        },
+        "end": {
+            "dateTime": data.end.astimezone(zone).isoformat(),
+            "timeZone": data.timezone,
+        },
+        "status": "confirmed",
+        "extendedProperties": {
+            "private": {
+                PELUBOT_PROPERTY: str(uuid.UUID(data.reservation_uuid)),
+                PELUBOT_SOURCE_PROPERTY: "pelubot",
+            }
+        },
+    }
+
+
+def is_pelubot_event(event: dict[str, Any]) -> bool:
+    """True for events PeluBot wrote itself (the pull side must skip them)."""
+    return reservation_id_of(event) is not None
+
+
+def reservation_id_of(event: dict[str, Any]) -> str | None:
+    """The reservation UUID stored in a PeluBot event, if any."""
+    private = (event.get("extendedProperties") or {}).get("private") or {}
+    value = private.get(PELUBOT_PROPERTY)
+    return value if isinstance(value, str) and value else None
+
+
+def _description(data: EventData) -> str:
+    lines = [
+        f"Servicio: {data.service_name}",
+        f"Estilista: {data.stylist_name}",
+        f"Cliente: {data.customer_first_name}",
+        f"Teléfono: {data.customer_phone}",
+    ]
+    if data.notes:
+        lines.append(f"Notas: {data.notes}")
+    if data.manage_url:
+        lines.append(f"Gestionar la reserva: {data.manage_url}")
+    lines += ["", f"Reserva PeluBot: {data.reservation_uuid}"]
+    return "\n".join(lines)

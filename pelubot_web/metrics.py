@@ -1,0 +1,124 @@
+"""Prometheus metrics: request metrics from prometheus-flask-exporter plus ``pelubot_`` series.
+
+Counters and histograms live in the default registry (multiprocess-safe when
+``PROMETHEUS_MULTIPROC_DIR`` is set, as under gunicorn). Queue gauges are computed from
+the database at scrape time, so every process reports the same truth.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess as pc_multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from prometheus_flask_exporter import PrometheusMetrics
+
+__all__ = [
+    "Metrics",
+    "RESERVATION_ACTIONS",
+    "SYNC_LAG",
+    "SYNC_ATTEMPTS",
+    "GOOGLE_ERRORS",
+    "SYNC_OUTCOMES",
+]
+
+RESERVATION_ACTIONS = Counter(
+    "pelubot_reservation_actions_total",
+    "Reservation writes by action (create, reschedule, cancel, ...) and source",
+    ["action", "source"],
+)
+SYNC_LAG = Histogram(
+    "pelubot_sync_lag_seconds",
+    "Time from the reservation change commit to the event being synced in Google",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
+)
+SYNC_ATTEMPTS = Histogram(
+    "pelubot_sync_attempts",
+    "Attempts a calendar sync job needed until it finished (succeeded or failed)",
+    buckets=(1, 2, 3, 4, 5, 6, 8, 10, 15, 20),
+)
+GOOGLE_ERRORS = Counter(
+    "pelubot_google_errors_total",
+    "Errors returned by Google Calendar, by HTTP status (or 'timeout'/'connection')",
+    ["code"],
+)
+SYNC_OUTCOMES = Counter(
+    "pelubot_sync_outcomes_total",
+    "Calendar sync attempts by outcome (succeeded, retry, failed)",
+    ["outcome"],
+)
+
+QueueSnapshot = Callable[[], dict[str, Any]]
+
+
+class _QueueCollector(Collector):
+    def __init__(self, snapshot: QueueSnapshot) -> None:
+        self._snapshot = snapshot
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        snap = self._snapshot()
+        rows = GaugeMetricFamily(
+            "pelubot_outbox_rows", "Calendar sync outbox rows by status", labels=["status"]
+        )
+        for status, count in sorted(snap.get("by_status", {}).items()):
+            rows.add_metric([status], count)
+        yield rows
+        yield GaugeMetricFamily(
+            "pelubot_outbox_oldest_pending_age_seconds",
+            "Age of the oldest due row still waiting to be synced (0 when none)",
+            value=snap.get("oldest_pending_age_s", 0.0),
+        )
+        yield GaugeMetricFamily(
+            "pelubot_worker_heartbeat_age_seconds",
+            "Seconds since the freshest worker heartbeat (-1 when no worker ever reported)",
+            value=snap.get("worker_heartbeat_age_s", -1.0),
+        )
+
+
+class Metrics:
+    """Binds request metrics to an app and serves ``/metrics``.
+
+    Each app gets its own registry for request metrics (so several apps in one test
+    process do not collide); ``pelubot_`` series come from the default registry.
+    """
+
+    def __init__(self) -> None:
+        self._queue_snapshot: QueueSnapshot | None = None
+
+    def set_queue_snapshot(self, snapshot: QueueSnapshot) -> None:
+        self._queue_snapshot = snapshot
+
+    def init_app(self, app: Flask) -> None:
+        multiproc = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+        registry = REGISTRY if multiproc else CollectorRegistry(auto_describe=True)
+        exporter = PrometheusMetrics(
+            app=None,
+            path=None,
+            registry=registry,
+            group_by="endpoint",
+            excluded_paths=["^/metrics$"],
+        )
+        exporter.init_app(app)
+        app.extensions["pelubot_metrics"] = exporter
+
+        def prometheus_metrics() -> Response:
+            parts: list[bytes] = []
+            if multiproc:
+                combined = CollectorRegistry()
+                pc_multiprocess.MultiProcessCollector(combined)
+                parts.append(generate_latest(combined))
+            else:
+                parts.append(generate_latest(registry))
+                parts.append(generate_latest(REGISTRY))
+            if self._queue_snapshot is not None:
+                queue_registry = CollectorRegistry(auto_describe=False)
+                queue_registry.register(_QueueCollector(self._queue_snapshot))
+                parts.append(generate_latest(queue_registry))
+            return Response(b"".join(parts), mimetype="text/plain; version=0.0.4")
+
+        app.add_url_rule("/metrics", "metrics", prometheus_metrics)

@@ -1,0 +1,25 @@
+"""Database models, one module per aggregate. Importing this package registers them all."""
+
+from pelubot_web.models.catalog import Service, Stylist, StylistService
+from pelubot_web.models.reservation import Customer, IdempotencyRecord, Reservation
+from pelubot_web.models.schedule import BookingRules, SalonClosure, TimeOff, WorkingHours
+from pelubot_web.models.sync import CalendarPullState, CalendarSyncJob, ExternalBusy
+from pelubot_web.models.user import ApiKey, User
+
+__all__ = [
+    "ApiKey",
+    "BookingRules",
+    "CalendarPullState",
+    "CalendarSyncJob",
+    "Customer",
+    "ExternalBusy",
+    "IdempotencyRecord",
+    "Reservation",
+    "SalonClosure",
+    "Service",
+    "Stylist",
+    "StylistService",
+    "TimeOff",
+    "User",
+    "WorkingHours",
+]

@@ -1,0 +1,119 @@
+"""Reservation aggregate: customers, reservations and idempotency records of the API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pelubot_web.extensions import db
+from pelubot_web.models.catalog import Service, Stylist
+from pelubot_web.models.types import UTCDateTime, utcnow
+
+STATUSES = ("confirmed", "cancelled", "completed", "no_show")
+SOURCES = ("chatbot", "portal", "booking_page")
+SYNC_STATUSES = ("pending", "synced", "failed", "not_required")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Customer(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+
+class Reservation(db.Model):  # type: ignore[name-defined,misc]
+    """A booked appointment. Times are UTC, half-open ``[start_at, end_at)``.
+
+    ``busy_until`` is ``end_at`` plus the salon's buffer: the stylist is unavailable
+    until then, and the no-overlap guarantee is enforced on ``[start_at, busy_until)``.
+    """
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="start_before_end"),
+        CheckConstraint("end_at <= busy_until", name="busy_covers_service"),
+        CheckConstraint(_in("status", STATUSES), name="status_valid"),
+        CheckConstraint(_in("source", SOURCES), name="source_valid"),
+        CheckConstraint(_in("sync_status", SYNC_STATUSES), name="sync_status_valid"),
+        Index("ix_reservations_stylist_start", "stylist_id", "start_at"),
+        Index("ix_reservations_start", "start_at", "id"),
+        Index("ix_reservations_status", "status"),
+        # PostgreSQL: the database itself refuses overlapping live reservations of a stylist.
+        ExcludeConstraint(
+            ("stylist_id", "="),
+            (text("tstzrange(start_at, busy_until, '[)')"), "&&"),
+            name="ex_reservations_no_overlap",
+            using="gist",
+            where=text("status <> 'cancelled'"),
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    stylist_id: Mapped[int] = mapped_column(ForeignKey("stylists.id", ondelete="RESTRICT"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="RESTRICT"))
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    busy_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="confirmed")
+    source: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    price_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # Bumped on every change; the calendar sync job targets a version.
+    version: Mapped[int] = mapped_column(default=1)
+    # SHA-256 of the customer's manage-my-booking token (the token itself is never stored).
+    manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Calendar sync state, written by every sync outcome.
+    sync_status: Mapped[str] = mapped_column(String(20), default="pending")
+    sync_job_id: Mapped[int | None]
+    last_sync_error: Mapped[str | None] = mapped_column(Text)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where the event lives in Google now (to move it when the stylist changes).
+    synced_calendar_id: Mapped[str | None] = mapped_column(String(255))
+    synced_version: Mapped[int | None]
+
+    stylist: Mapped[Stylist] = relationship()
+    service: Mapped[Service] = relationship()
+    customer: Mapped[Customer] = relationship()
+
+    @property
+    def is_live(self) -> bool:
+        return self.status != "cancelled"
+
+
+class IdempotencyRecord(db.Model):  # type: ignore[name-defined,misc]
+    """The stored response of a POST made with an ``Idempotency-Key`` header."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("principal", "key", name="uq_idempotency_principal_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    principal: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

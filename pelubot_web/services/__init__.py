@@ -1,0 +1,1 @@
+"""Domain logic. Services take plain values, never ``flask.request``; views call them."""

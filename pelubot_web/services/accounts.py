@@ -1,0 +1,142 @@
+"""Portal users and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from pelubot_web.extensions import db
+from pelubot_web.models import ApiKey, Stylist, User
+from pelubot_web.models.types import utcnow
+from pelubot_web.models.user import API_SCOPES, ROLES
+from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+API_KEY_PREFIX = "pb_"
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise InvalidInput(f"not a valid email address: {email!r}", field="email")
+    return email
+
+
+def create_user(email: str, password: str, role: str, stylist_slug: str | None = None) -> User:
+    """Create a portal user. A stylist user must be linked to a stylist."""
+    email = normalize_email(email)
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    stylist = None
+    if stylist_slug:
+        stylist = db.session.scalar(select(Stylist).where(Stylist.slug == stylist_slug))
+        if stylist is None:
+            raise NotFound(f"no stylist with slug {stylist_slug!r}", field="stylist")
+    if role == "stylist" and stylist is None:
+        raise InvalidInput("a stylist user needs --stylist SLUG", field="stylist")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} already exists", field="email")
+    user = User(
+        email=email,
+        password_hash=generate_password_hash(password),
+        role=role,
+        stylist=stylist,
+        session_token=secrets.token_hex(32),
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same answer for every failure)."""
+    try:
+        email = normalize_email(email)
+    except InvalidInput:
+        return None
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.active:
+        # Hash anyway so a missing user takes as long as a wrong password.
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    secret: str  # shown once, never stored
+
+
+def create_api_key(name: str, scopes: list[str]) -> CreatedApiKey:
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("name must be 1-120 characters", field="name")
+    bad = [s for s in scopes if s not in API_SCOPES]
+    if bad or not scopes:
+        raise InvalidInput(f"scopes must be among {', '.join(API_SCOPES)}", field="scope")
+    if db.session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+        raise Conflict(f"an API key named {name!r} already exists", field="name")
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=name,
+        key_hash=hash_api_key(secret),
+        prefix=secret[:10],
+        scopes=" ".join(sorted(set(scopes))),
+    )
+    db.session.add(key)
+    db.session.commit()
+    return CreatedApiKey(api_key=key, secret=secret)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling the API: a stored key, the bootstrap key, or local dev without auth."""
+
+    name: str
+    scopes: frozenset[str]
+    key_id: int | None = None
+
+    @property
+    def rate_limit_key(self) -> str:
+        return f"key:{self.key_id}" if self.key_id is not None else f"principal:{self.name}"
+
+
+def principal_for_key(presented: str, bootstrap_key: str | None) -> Principal | None:
+    """Resolve an ``X-API-Key`` value. Comparisons are constant-time."""
+    if not presented or len(presented) > 200:
+        return None
+    if bootstrap_key and hmac.compare_digest(
+        presented.encode("utf-8"), bootstrap_key.encode("utf-8")
+    ):
+        return Principal(name="bootstrap", scopes=frozenset(API_SCOPES))
+    digest = hash_api_key(presented)
+    key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    if key is None or not key.active or not hmac.compare_digest(key.key_hash, digest):
+        return None
+    return Principal(name=key.name, scopes=key.scope_set, key_id=key.id)

@@ -1,0 +1,156 @@
+"""Shared fixtures: an app per test with its own clean database, real Redis, factories.
+
+The database comes from ``PELUBOT_DATABASE_URL``: unset means SQLite (a file per test
+session), a ``postgresql://`` URL means PostgreSQL: the suite creates its own databases
+on that server (named after the given one) and drops them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from redis import Redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pelubot_web import create_app
+from pelubot_web.config import Config
+from pelubot_web.extensions import db
+
+# A Redis db number of our own: tests flush it, never the default db 0.
+TEST_REDIS_URL = os.environ.get("PELUBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def _base_database_url() -> str | None:
+    url = os.environ.get("PELUBOT_DATABASE_URL", "").strip()
+    if url.startswith("postgres"):
+        return Config(env="test", database_url=url).validated().database_url
+    return None
+
+
+PG_BASE_URL = _base_database_url()
+DIALECT = "postgresql" if PG_BASE_URL else "sqlite"
+
+
+class DatabaseFactory:
+    """Creates empty databases for the run and drops them at the end."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.tmp_dir = tmp_dir
+        self.created: list[str] = []
+
+    def new_url(self, label: str = "db") -> str:
+        suffix = uuid.uuid4().hex[:8]
+        if PG_BASE_URL is None:
+            return f"sqlite:///{self.tmp_dir / f'{label}-{suffix}.sqlite3'}"
+        base = make_url(PG_BASE_URL)
+        name = f"{base.database}_{label}_{suffix}"[:63]
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.created.append(name)
+        return base.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if PG_BASE_URL is None or not self.created:
+            return
+        admin = create_engine(make_url(PG_BASE_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.drop_all()
+
+
+def make_config(database_url: str, **overrides: object) -> Config:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "redis_url": TEST_REDIS_URL,
+        "secret_key": "test-secret-key-not-for-production",
+        "gcal_backend": "disabled",
+    }
+    values.update(overrides)
+    return Config(**values).validated()  # type: ignore[arg-type]
+
+
+def upgrade_database(url: str) -> None:
+    """Bring a database to the latest migration, exactly as ``flask db upgrade`` does."""
+    from flask_migrate import upgrade
+
+    app = create_app(make_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database_url(database_factory: DatabaseFactory) -> str:
+    url = database_factory.new_url("suite")
+    upgrade_database(url)
+    return url
+
+
+def _clean_database(app: Flask) -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def config(migrated_database_url: str) -> Config:
+    return make_config(migrated_database_url)
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[Flask]:
+    application = create_app(config)
+    with application.app_context():
+        _clean_database(application)
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def redis_conn() -> Iterator[Redis]:
+    """Real Redis on the suite's own db number, emptied before and after the test."""
+    conn = Redis.from_url(TEST_REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

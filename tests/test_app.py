@@ -1,0 +1,117 @@
+"""The app factory only wires things; /health and /ready report honestly."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from pelubot_web import create_app
+from tests.conftest import make_config
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP server that accepts connections and never answers (a hung dependency)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield int(server.getsockname()[1])
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_factory_does_no_io_even_when_everything_is_unreachable() -> None:
+    port = _closed_port()
+    app = create_app(
+        make_config(
+            f"postgresql://nobody@127.0.0.1:{port}/nothing",
+            redis_url=f"redis://127.0.0.1:{port}/0",
+        )
+    )
+    response = app.test_client().get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_ready_is_200_when_database_and_redis_answer(client: FlaskClient) -> None:
+    response = client.get("/ready")
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["redis"]["ok"] is True
+
+
+def test_ready_is_503_naming_redis_when_redis_is_down(migrated_database_url: str) -> None:
+    app = create_app(
+        make_config(migrated_database_url, redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+    )
+    response = app.test_client().get("/ready")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["failing"] == ["redis"]
+    assert "Connection" in body["checks"]["redis"]["error"]
+
+
+def test_ready_is_503_naming_the_database_when_it_cannot_be_reached() -> None:
+    port = _closed_port()
+    app = create_app(make_config(f"postgresql://nobody@127.0.0.1:{port}/nothing"))
+    response = app.test_client().get("/ready")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["failing"] == ["database"]
+    assert body["checks"]["database"]["error"]
+
+
+def test_ready_bounds_a_hung_redis_with_a_timeout(
+    migrated_database_url: str, silent_server: int
+) -> None:
+    app = create_app(
+        make_config(migrated_database_url, redis_url=f"redis://127.0.0.1:{silent_server}/0")
+    )
+    response = app.test_client().get("/ready")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["failing"] == ["redis"]
+    assert "time" in body["checks"]["redis"]["error"].lower()
+
+
+def test_every_response_carries_a_request_id(client: FlaskClient) -> None:
+    response = client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    generated = client.get("/health").headers["X-Request-ID"]
+    assert len(generated) == 32
+
+
+def test_metrics_are_exposed(client: FlaskClient) -> None:
+    client.get("/health")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert b"flask_http_request_total" in response.data
+    assert b"pelubot_reservation_actions_total" in response.data

@@ -1,0 +1,127 @@
+"""Settings are read once, checked per environment, and fail with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pelubot_web.config import Config, ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k" * 40
+
+
+def prod_env(**extra: str) -> dict[str, str]:
+    env = {
+        "PELUBOT_ENV": "prod",
+        "PELUBOT_API_KEY": GOOD_KEY,
+        "PELUBOT_SECRET_KEY": "s" * 40,
+        "PELUBOT_GCAL_BACKEND": "disabled",
+    }
+    env.update(extra)
+    return {k: v for k, v in env.items() if v != "<unset>"}
+
+
+@pytest.mark.parametrize("environment", ["stage", "prod"])
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"PELUBOT_API_KEY": "<unset>"}, "PELUBOT_API_KEY"),
+        ({"PELUBOT_API_KEY": "changeme"}, "PELUBOT_API_KEY"),
+        ({"PELUBOT_API_KEY": "short-key-123"}, "PELUBOT_API_KEY"),
+        ({"PELUBOT_SECRET_KEY": "<unset>"}, "PELUBOT_SECRET_KEY"),
+        ({"PELUBOT_SECRET_KEY": GOOD_KEY}, "PELUBOT_SECRET_KEY"),
+    ],
+)
+def test_stage_and_prod_refuse_weak_secrets(
+    environment: str, overrides: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Config.from_env(prod_env(PELUBOT_ENV=environment, **overrides))
+
+
+def test_prod_with_strong_secrets_starts() -> None:
+    cfg = Config.from_env(prod_env())
+    assert cfg.env == "prod"
+    assert cfg.api_key == GOOD_KEY
+
+
+def test_dev_gets_a_random_secret_key_never_a_fixed_one() -> None:
+    first = Config.from_env({"PELUBOT_ENV": "dev"})
+    second = Config.from_env({"PELUBOT_ENV": "dev"})
+    assert first.secret_key and second.secret_key
+    assert first.secret_key != second.secret_key
+
+
+@pytest.mark.parametrize("environment", ["test", "stage", "prod"])
+def test_local_no_auth_is_ignored_outside_dev(
+    environment: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = Config.from_env(prod_env(PELUBOT_ENV=environment, PELUBOT_ALLOW_LOCAL_NO_AUTH="true"))
+    assert cfg.allow_local_no_auth is False
+    assert "ignored outside dev" in caplog.text
+
+
+def test_local_no_auth_is_honoured_in_dev() -> None:
+    cfg = Config.from_env({"PELUBOT_ENV": "dev", "PELUBOT_ALLOW_LOCAL_NO_AUTH": "1"})
+    assert cfg.allow_local_no_auth is True
+
+
+def test_local_no_auth_on_all_interfaces_warns(caplog: pytest.LogCaptureFixture) -> None:
+    Config.from_env(
+        {"PELUBOT_ENV": "dev", "PELUBOT_ALLOW_LOCAL_NO_AUTH": "1", "PELUBOT_BIND_HOST": "0.0.0.0"}
+    )
+    assert "0.0.0.0" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PELUBOT_ENV": "production"}, "PELUBOT_ENV"),
+        ({"PELUBOT_SYNC_MAX_ATTEMPTS": "many"}, "PELUBOT_SYNC_MAX_ATTEMPTS"),
+        ({"PELUBOT_SYNC_MAX_ATTEMPTS": "0"}, "PELUBOT_SYNC_MAX_ATTEMPTS"),
+        ({"PELUBOT_ALLOW_LOCAL_NO_AUTH": "maybe"}, "PELUBOT_ALLOW_LOCAL_NO_AUTH"),
+        ({"PELUBOT_TIMEZONE": "Mars/Olympus"}, "PELUBOT_TIMEZONE"),
+        ({"PELUBOT_DATABASE_URL": "mysql://x"}, "PELUBOT_DATABASE_URL"),
+        ({"PELUBOT_REDIS_URL": "localhost:6379"}, "PELUBOT_REDIS_URL"),
+        ({"PELUBOT_GCAL_BACKEND": "outlook"}, "PELUBOT_GCAL_BACKEND"),
+        ({"PELUBOT_CATALOG_CACHE_TTL_S": "300"}, "PELUBOT_CATALOG_CACHE_TTL_S"),
+    ],
+)
+def test_malformed_settings_name_the_setting(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Config.from_env(env)
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    cfg = Config.from_env({"PELUBOT_DATABASE_URL": "postgresql://u@h/db"})
+    assert cfg.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_secrets_are_redacted_for_logs() -> None:
+    cfg = Config.from_env(prod_env(PELUBOT_DATABASE_URL="postgresql://app:hunter2@db/pelubot"))
+    shown = repr(cfg.redacted())
+    assert GOOD_KEY not in shown
+    assert "hunter2" not in shown
+    assert "***" in shown
+
+
+def test_bad_settings_stop_the_wsgi_app_with_one_line_and_no_traceback() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PELUBOT_")}
+    env.update(prod_env(PELUBOT_API_KEY="changeme"))
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == ["PeluBot configuration error: PELUBOT_API_KEY must not be 'changeme'"]
