@@ -88,9 +88,7 @@ def stylist(
     return obj
 
 
-WEEKDAYS_WITH_LUNCH = {
-    d: [(time(10), time(14)), (time(15), time(20))] for d in range(0, 5)
-}
+WEEKDAYS_WITH_LUNCH = {d: [(time(10), time(14)), (time(15), time(20))] for d in range(0, 5)}
 
 
 def time_off(stylist: Stylist, start: datetime, end: datetime, reason: str = "") -> TimeOff:

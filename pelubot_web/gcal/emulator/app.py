@@ -19,7 +19,8 @@ from werkzeug.wrappers import Request, Response
 
 from .api_errors import ApiError
 from .faults import CallLog, FaultBook
-from .store import CalendarStore, ListQuery, parse_rfc3339
+from .store import CalendarStore, ListQuery
+from .times import parse_rfc3339
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

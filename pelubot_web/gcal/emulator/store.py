@@ -19,13 +19,13 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .api_errors import ApiError
+from .times import event_span, format_rfc3339, parse_rfc3339
 
-__all__ = ["ApiError", "CalendarStore", "ListQuery", "format_rfc3339", "parse_rfc3339"]
+__all__ = ["CalendarStore", "ListQuery"]
 
 Event = dict[str, Any]
 
@@ -60,22 +60,6 @@ class _Entry:
     changed: int  # store-wide change number of the last write
 
 
-def parse_rfc3339(value: object, name: str) -> datetime:
-    """An RFC 3339 timestamp with a mandatory offset, as Google requires."""
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ApiError(400, "invalid", f"Invalid value for: {name}") from None
-    if parsed.tzinfo is None:
-        raise ApiError(400, "invalid", f"Invalid value for: {name} (time zone offset required)")
-    return parsed
-
-
-def format_rfc3339(moment: datetime) -> str:
-    """Google's timestamp style: UTC, milliseconds, ``Z``."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _encode_token(payload: Mapping[str, Any]) -> str:
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -87,36 +71,6 @@ def _decode_token(token: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
-
-
-def _instant(when: object, name: str) -> datetime:
-    """Start or end of an event (``dateTime`` + optional ``timeZone``, or ``date``)."""
-    if not isinstance(when, Mapping) or not (when.get("dateTime") or when.get("date")):
-        raise ApiError(400, "required", f"Missing {name} time.")
-    if when.get("dateTime"):
-        try:
-            moment = datetime.fromisoformat(str(when["dateTime"]))
-        except ValueError:
-            raise ApiError(400, "invalid", f"Invalid {name} time.") from None
-        if moment.tzinfo is not None:
-            return moment
-        if not when.get("timeZone"):
-            raise ApiError(400, "invalid", f"Missing time zone definition for {name} time.")
-        try:
-            return moment.replace(tzinfo=ZoneInfo(str(when["timeZone"])))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ApiError(
-                400, "invalid", f"Invalid time zone definition for {name} time."
-            ) from None
-    try:
-        day = datetime.fromisoformat(str(when["date"])).date()
-    except ValueError:
-        raise ApiError(400, "invalid", f"Invalid {name} time.") from None
-    return datetime.combine(day, time(), tzinfo=UTC)
-
-
-def _span(event: Event) -> tuple[datetime, datetime]:
-    return _instant(event.get("start"), "start"), _instant(event.get("end"), "end")
 
 
 def _merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> Event:
@@ -300,7 +254,7 @@ class CalendarStore:
         event.setdefault("status", "confirmed")
         if event["status"] not in STATUSES:
             raise ApiError(400, "invalid", "Invalid value for: status")
-        start, end = _span(event)
+        start, end = event_span(event)
         if end < start:
             raise ApiError(400, "timeRangeEmpty")
         eid = base64.urlsafe_b64encode(f"{event_id} {calendar_id}".encode()).decode().rstrip("=")
@@ -365,7 +319,7 @@ class CalendarStore:
     def _matches(event: Event, query: ListQuery) -> bool:
         if event["status"] == "cancelled" and not query.show_deleted:
             return False
-        start, end = _span(event)
+        start, end = event_span(event)
         if query.time_min and end <= query.time_min:  # both bounds are exclusive
             return False
         if query.time_max and start >= query.time_max:
@@ -378,7 +332,7 @@ class CalendarStore:
         # Keyset paging on a stable key: an event that does not change while a
         # client pages cannot be skipped.
         if order_by == "startTime":
-            return lambda entry: (format_rfc3339(_span(entry.event)[0]), entry.event["id"])
+            return lambda entry: (format_rfc3339(event_span(entry.event)[0]), entry.event["id"])
         if order_by == "updated":
             return lambda entry: (entry.event["updated"], entry.event["id"])
         return lambda entry: (entry.event["id"],)
@@ -392,7 +346,7 @@ class CalendarStore:
 
     def _busy_spans(self, calendar_id: str) -> list[tuple[datetime, datetime]]:
         return [
-            _span(entry.event)
+            event_span(entry.event)
             for entry in self._events(calendar_id).values()
             if entry.event["status"] != "cancelled"
             and entry.event.get("transparency") != "transparent"
