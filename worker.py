@@ -1,20 +1,53 @@
-"""RQ worker entry point: ``python worker.py``.
+"""RQ worker entry point: ``python worker.py`` (run as many as you like).
 
-Builds the app once, preloads the task modules, then works the calendar-sync queue.
+Builds the app once, preloads the task modules, recovers rows of dead workers, then
+runs the RQ worker on the calendar-sync queue together with the dispatcher thread
+(due rows, lost rows, stale rows, busy-time imports, heartbeat). SIGTERM lets the
+running job finish, then exits 0. If Redis goes away the worker waits for it.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import time
+from types import FrameType
 
-from rq import Queue, Worker
+from redis import Redis
+from rq import Queue, SimpleWorker
 
 from pelubot_web import ConfigError, create_app
+from pelubot_web.extensions import db
 from pelubot_web.observability import configure_logging
-from pelubot_web.redis_client import get_redis
+from pelubot_web.services.sync_status import forget_worker
+from pelubot_web.tasks import calendar, pull  # noqa: F401  (preload before the first job)
+from pelubot_web.tasks.dispatcher import DispatcherThread, recover_stale_rows
+from pelubot_web.tasks.runtime import worker_identity
 
 log = logging.getLogger("pelubot.worker")
+
+# RQ blocks on Redis for up to (worker_ttl - 15) s; the socket timeout must exceed that.
+WORKER_TTL_S = 35
+SOCKET_TIMEOUT_S = 30
+
+
+class PeluBotWorker(SimpleWorker):
+    """Runs jobs in this process (no fork: the app, engine and gateway are reused).
+
+    Remembers a stop request so the outer loop knows a return from ``work()`` was a
+    shutdown rather than a Redis hiccup.
+    """
+
+    stop_requested = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        PeluBotWorker.stop_requested = True
+        super().request_stop(signum, frame)
+
+
+def _stop_between_runs(signum: int, frame: FrameType | None) -> None:
+    PeluBotWorker.stop_requested = True
 
 
 def main() -> int:
@@ -25,11 +58,42 @@ def main() -> int:
         print(f"PeluBot configuration error: {exc}", file=sys.stderr)
         return 1
     cfg = app.extensions["pelubot_config"]
-    connection = get_redis(app)
-    queue = Queue(cfg.queue_name, connection=connection)
+    name = f"pelubot-{worker_identity()}"
+    # A connection without the web's short socket timeout: RQ blocks on BLPOP.
+    connection = Redis.from_url(
+        cfg.redis_url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=5
+    )
     with app.app_context():
-        log.info("worker waiting for tasks", extra={"queue": cfg.queue_name})
-        Worker([queue], connection=connection).work(with_scheduler=False)
+        recovered = recover_stale_rows()
+        db.session.remove()
+        log.info("worker starting", extra={"worker": name, "recovered_rows": recovered})
+        dispatcher = DispatcherThread(app, name)
+        dispatcher.start()
+        try:
+            while not PeluBotWorker.stop_requested:
+                worker = PeluBotWorker(
+                    [Queue(cfg.queue_name, connection=connection)],
+                    connection=connection,
+                    name=f"{name}-{int(time.time())}",
+                    worker_ttl=WORKER_TTL_S,
+                )
+                try:
+                    worker.work(with_scheduler=False, logging_level="INFO")
+                except Exception:
+                    log.exception("worker loop crashed; restarting")
+                if not PeluBotWorker.stop_requested:
+                    # Usually Redis went away: wait a little, then start a fresh worker.
+                    signal.signal(signal.SIGTERM, _stop_between_runs)
+                    signal.signal(signal.SIGINT, _stop_between_runs)
+                    time.sleep(2)
+        finally:
+            dispatcher.stop()
+            dispatcher.join(timeout=10)
+            try:
+                forget_worker(connection, name)
+            except Exception:
+                log.warning("could not remove worker heartbeat", exc_info=True)
+            log.info("worker stopped", extra={"worker": name})
     return 0
 
 

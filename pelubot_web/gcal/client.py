@@ -243,6 +243,8 @@ class CalendarGateway:
         self, calendar_ids: Sequence[str], time_min: datetime, time_max: datetime
     ) -> dict[str, list[tuple[datetime, datetime]]]:
         """Busy intervals per calendar in ``[time_min, time_max)``, as aware datetimes."""
+        if time_min.tzinfo is None or time_max.tzinfo is None:
+            raise ValueError("free_busy needs timezone-aware datetimes")
         body = {
             "timeMin": time_min.isoformat(),
             "timeMax": time_max.isoformat(),

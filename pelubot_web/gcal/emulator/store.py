@@ -86,6 +86,11 @@ def _merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> Event:
     return merged
 
 
+def _client_sequence(body: Mapping[str, Any]) -> int:
+    value = body.get("sequence")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def _new_event_id() -> str:
     return base64.b32hexencode(uuid.uuid4().bytes).decode().rstrip("=").lower()
 
@@ -266,7 +271,7 @@ class CalendarStore:
             creator={"email": calendar_id, "self": True},
             organizer={"email": calendar_id, "self": True},
             iCalUID=str(body.get("iCalUID") or f"{event_id}@google.com"),
-            sequence=max(sequence, int(body.get("sequence") or 0)),
+            sequence=max(sequence, _client_sequence(body)),
         )
         event.setdefault("reminders", {"useDefault": True})
         event.setdefault("eventType", "default")
@@ -280,17 +285,12 @@ class CalendarStore:
         return copy.deepcopy(event)
 
     def _sync_point(self, calendar_id: str, token: str) -> int:
-        data = _decode_token(token)
-        valid = (
-            data is not None
-            and data.get("e") == self._epoch
-            and data.get("c") == calendar_id
-            and isinstance(data.get("n"), int)
-            and data["n"] <= self._changes
-        )
-        if not valid or data is None:
+        data = _decode_token(token) or {}
+        point = data.get("n")
+        stale = data.get("e") != self._epoch or data.get("c") != calendar_id
+        if stale or not isinstance(point, int) or point > self._changes:
             raise ApiError(410, "fullSyncRequired")
-        return int(data["n"])
+        return point
 
     def _page_cursor(self, token: str) -> dict[str, Any]:
         data = _decode_token(token)

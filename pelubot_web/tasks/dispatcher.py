@@ -1,0 +1,191 @@
+"""The periodic dispatcher that runs inside every worker process.
+
+Each cycle (every ``PELUBOT_SYNC_POLL_INTERVAL_S``):
+1. resets ``processing`` rows whose worker is gone (heartbeat older than
+   ``max(poll * 2, 60 s)``, or owner process dead on this host) — also at start;
+2. enqueues due ``pending`` rows (new, retry time reached, or left by a Redis outage);
+3. re-enqueues ``queued`` rows whose RQ job Redis lost;
+4. schedules the busy-time import of every stylist calendar once per pull interval;
+5. records this worker's heartbeat (read by /ready and the ops dashboard).
+Running it in N workers at once is safe: every step is conditional or idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import or_, select, update
+
+from pelubot_web.extensions import db
+from pelubot_web.models import CalendarSyncJob, Stylist
+from pelubot_web.models.types import utcnow
+from pelubot_web.redis_client import get_redis
+from pelubot_web.services.outbox import enqueue
+from pelubot_web.services.sync_status import record_worker_heartbeat
+from pelubot_web.tasks.calendar import stale_after_s
+from pelubot_web.tasks.runtime import owner_is_dead_here
+
+log = logging.getLogger(__name__)
+
+PULL_TASK = "pelubot_web.tasks.pull.pull_stylist_calendar"
+PULL_LOCK_KEY = "pelubot:pull-schedule-lock"
+BATCH = 500
+LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def recover_stale_rows() -> int:
+    """Give rows of dead workers back to the queue (or fail them if out of attempts)."""
+    now = utcnow()
+    threshold = now - timedelta(seconds=stale_after_s())
+    rows = db.session.scalars(
+        select(CalendarSyncJob).where(CalendarSyncJob.status == "processing")
+    ).all()
+    recovered = 0
+    for row in rows:
+        stale = row.heartbeat_at is None or row.heartbeat_at < threshold
+        if not (stale or owner_is_dead_here(row.locked_by)):
+            continue
+        out_of_attempts = row.attempts >= row.max_attempts
+        values: dict[str, object] = {
+            "locked_by": None,
+            "last_error": f"worker {row.locked_by} stopped while syncing",
+        }
+        if out_of_attempts:
+            values.update(status="failed", finished_at=now)
+        else:
+            values.update(status="pending", available_at=now)
+        result = db.session.execute(
+            update(CalendarSyncJob)
+            .where(
+                CalendarSyncJob.id == row.id,
+                CalendarSyncJob.status == "processing",
+                CalendarSyncJob.locked_by == row.locked_by,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            recovered += 1
+            if out_of_attempts:
+                row.reservation.sync_status = "failed"
+                row.reservation.last_sync_error = str(values["last_error"])
+            log.warning(
+                "recovered outbox row of a lost worker",
+                extra={"outbox_id": row.id, "locked_by": row.locked_by},
+            )
+    db.session.commit()
+    return recovered
+
+
+def enqueue_due_rows() -> int:
+    """Push due pending rows, and queued rows whose RQ job no longer exists."""
+    now = utcnow()
+    due = db.session.execute(
+        select(CalendarSyncJob.id, CalendarSyncJob.target_version, CalendarSyncJob.status)
+        .where(
+            or_(
+                (CalendarSyncJob.status == "pending") & (CalendarSyncJob.available_at <= now),
+                CalendarSyncJob.status == "queued",
+            )
+        )
+        .order_by(CalendarSyncJob.available_at)
+        .limit(BATCH)
+    ).all()
+    db.session.commit()
+    redis = get_redis()
+    pushed = 0
+    for job_id, version, status in due:
+        if status == "queued" and _rq_job_alive(redis, job_id, version):
+            continue
+        if status == "queued":
+            log.warning("re-enqueueing a row Redis lost", extra={"outbox_id": job_id})
+            # Let enqueue() mark it again: flip it back to pending first.
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(CalendarSyncJob)
+                    .where(CalendarSyncJob.id == job_id, CalendarSyncJob.status == "queued")
+                    .values(status="pending")
+                )
+        if not enqueue(job_id, version):
+            break
+        pushed += 1
+    return pushed
+
+
+def _rq_job_alive(redis: object, job_id: int, version: int) -> bool:
+    try:
+        job = Job.fetch(f"calsync-{job_id}-v{version}", connection=redis)  # type: ignore[arg-type]
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in LIVE_RQ_STATES
+
+
+def schedule_pulls() -> int:
+    """Enqueue one busy-import per stylist calendar, at most once per pull interval."""
+    cfg = current_app.extensions["pelubot_config"]
+    redis = get_redis()
+    lock_ms = max(100, int(cfg.pull_interval_s * 1000))
+    if not redis.set(PULL_LOCK_KEY, "1", nx=True, px=lock_ms):
+        return 0
+    stylist_ids = db.session.scalars(
+        select(Stylist.id).where(Stylist.active.is_(True), Stylist.calendar_id.is_not(None))
+    ).all()
+    db.session.commit()
+    queue = Queue(cfg.queue_name, connection=redis)
+    for stylist_id in stylist_ids:
+        queue.enqueue(
+            PULL_TASK,
+            stylist_id,
+            job_id=f"pull-{stylist_id}-{utcnow().strftime('%Y%m%d%H%M%S%f')}",
+            result_ttl=600,
+            failure_ttl=24 * 3600,
+            job_timeout=300,
+        )
+    return len(stylist_ids)
+
+
+def dispatch_once(worker_name: str) -> dict[str, int]:
+    """One dispatcher cycle. Database errors propagate; Redis errors end the cycle early."""
+    summary = {"recovered": recover_stale_rows(), "enqueued": 0, "pulls": 0}
+    try:
+        record_worker_heartbeat(get_redis(), worker_name)
+        summary["enqueued"] = enqueue_due_rows()
+        summary["pulls"] = schedule_pulls()
+    except (RedisError, OSError) as exc:
+        log.warning("dispatcher cannot reach Redis; will retry", extra={"error": str(exc)})
+    finally:
+        db.session.remove()
+    return summary
+
+
+class DispatcherThread(threading.Thread):
+    """Runs ``dispatch_once`` every poll interval until stopped."""
+
+    def __init__(self, app: Flask, worker_name: str) -> None:
+        super().__init__(name="pelubot-dispatcher", daemon=True)
+        self._app = app
+        self._worker_name = worker_name
+        self._stop_event = threading.Event()
+        self.interval_s = app.extensions["pelubot_config"].sync_poll_interval_s
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def run(self) -> None:
+        with self._app.app_context():
+            while not self._stop_event.is_set():
+                try:
+                    summary = dispatch_once(self._worker_name)
+                    if any(summary.values()):
+                        log.info("dispatcher cycle", extra=summary)
+                except Exception:  # keep the loop alive; the error is logged
+                    log.exception("dispatcher cycle failed")
+                    db.session.remove()
+                self._stop_event.wait(self.interval_s)

@@ -1,0 +1,64 @@
+"""Reservation changes made the way the booking service makes them.
+
+Each change locks the row, bumps ``version`` and records the outbox row in the same
+transaction, then commits (which enqueues the row on RQ).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from pelubot_web.extensions import db
+from pelubot_web.models import Reservation, Service, Stylist
+from pelubot_web.services.outbox import record_change
+from tests import factories as f
+
+
+def book(stylist: Stylist, service: Service, start: datetime, **fields: object) -> Reservation:
+    reservation = f.reservation(stylist, service, start, **fields)
+    record_change(reservation)
+    db.session.commit()
+    return reservation
+
+
+def _locked(reservation_id: int) -> Reservation:
+    db.session.rollback()
+    reservation = db.session.scalar(
+        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+    )
+    assert reservation is not None
+    return reservation
+
+
+def reschedule(
+    reservation_id: int, *, start: datetime | None = None, stylist: Stylist | None = None
+) -> Reservation:
+    reservation = _locked(reservation_id)
+    if start is not None:
+        length = reservation.end_at - reservation.start_at
+        reservation.start_at = start
+        reservation.end_at = start + length
+        reservation.busy_until = reservation.end_at
+    if stylist is not None:
+        reservation.stylist_id = stylist.id
+        db.session.flush()
+        db.session.refresh(reservation)
+    reservation.version += 1
+    record_change(reservation)
+    db.session.commit()
+    return reservation
+
+
+def cancel(reservation_id: int) -> Reservation:
+    reservation = _locked(reservation_id)
+    reservation.status = "cancelled"
+    reservation.version += 1
+    record_change(reservation)
+    db.session.commit()
+    return reservation
+
+
+def minutes(n: int) -> timedelta:
+    return timedelta(minutes=n)
