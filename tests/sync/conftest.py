@@ -103,10 +103,10 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[Callable[..., Worke
         env = worker_env(config)
         env.update(overrides)
         log_path = tmp_path / f"worker-{len(started)}.log"
-        handle = open(log_path, "wb")  # noqa: SIM115 - closed when the process ends
-        process = subprocess.Popen(
-            [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=handle, stderr=handle
-        )
+        with open(log_path, "wb") as handle:  # the child keeps its own copy of the fd
+            process = subprocess.Popen(
+                [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=handle, stderr=handle
+            )
         worker = WorkerProcess(process, log_path)
         started.append(worker)
         return worker
