@@ -8,11 +8,12 @@ from flask.cli import AppGroup
 
 from pelubot_web.extensions import db
 from pelubot_web.models.user import API_SCOPES, ROLES
-from pelubot_web.services import accounts, demo
+from pelubot_web.services import accounts, demo, sync_status
 from pelubot_web.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage portal users.")
 api_keys_cli = AppGroup("api-keys", help="Manage API keys of machine clients.")
+sync_cli = AppGroup("sync", help="Inspect and recover the calendar sync queue.")
 
 
 def _fail(exc: DomainError) -> None:
@@ -62,7 +63,51 @@ def create_api_key_command(name: str, scopes: tuple[str, ...]) -> None:
     click.echo("Store it now: it cannot be shown again.", err=True)
 
 
+@sync_cli.command("status")
+@click.option("--failed", "show_failed", default=10, show_default=True, help="Failed jobs to list.")
+def sync_status_command(show_failed: int) -> None:
+    """Outbox counters, oldest pending age, worker heartbeat and the latest failures."""
+    snap = sync_status.queue_snapshot()
+    by_status: dict[str, int] = snap["by_status"]  # type: ignore[assignment]
+    click.echo("Calendar sync outbox:")
+    for status, count in by_status.items():
+        click.echo(f"  {status:<11} {count}")
+    click.echo(f"Oldest unsynced change: {snap['oldest_pending_age_s']:.0f} s ago")
+    age = snap["worker_heartbeat_age_s"]
+    click.echo(
+        "Workers: none has reported" if age is None else f"Last worker heartbeat: {age:.0f} s ago"
+    )
+    if show_failed and by_status.get("failed"):
+        jobs, total = sync_status.list_jobs(status="failed", limit=min(show_failed, 100))
+        click.echo(f"Failed jobs ({total}):")
+        for job in jobs:
+            error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""
+            click.echo(
+                f"  #{job.id} reservation {job.reservation.uuid} attempts={job.attempts} {error}"
+            )
+
+
+@sync_cli.command("retry-failed")
+def sync_retry_failed_command() -> None:
+    """Send every failed job back to the queue with a fresh attempt budget."""
+    count = sync_status.retry_all_failed()
+    click.echo(f"Re-queued {count} failed job(s).")
+
+
+@sync_cli.command("retry")
+@click.argument("job_id", type=int)
+def sync_retry_command(job_id: int) -> None:
+    """Retry one job by id."""
+    try:
+        job = sync_status.retry_job(job_id)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Job #{job.id} is {job.status}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(api_keys_cli)
+    app.cli.add_command(sync_cli)

@@ -7,16 +7,19 @@ the database at scrape time, so every process reports the same truth.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as pc_multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_flask_exporter import PrometheusMetrics
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Metrics",
@@ -54,6 +57,7 @@ SYNC_OUTCOMES = Counter(
 )
 
 QueueSnapshot = Callable[[], dict[str, Any]]
+QUEUE_SNAPSHOT_KEY = "pelubot_queue_snapshot"
 
 
 class _QueueCollector(Collector):
@@ -61,7 +65,12 @@ class _QueueCollector(Collector):
         self._snapshot = snapshot
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        snap = self._snapshot()
+        try:
+            snap = self._snapshot()
+        except Exception:
+            # /metrics must keep answering when the database is down; the gap is visible.
+            log.warning("queue metrics unavailable", exc_info=True)
+            return
         rows = GaugeMetricFamily(
             "pelubot_outbox_rows", "Calendar sync outbox rows by status", labels=["status"]
         )
@@ -73,10 +82,11 @@ class _QueueCollector(Collector):
             "Age of the oldest due row still waiting to be synced (0 when none)",
             value=snap.get("oldest_pending_age_s", 0.0),
         )
+        age = snap.get("worker_heartbeat_age_s")
         yield GaugeMetricFamily(
             "pelubot_worker_heartbeat_age_seconds",
             "Seconds since the freshest worker heartbeat (-1 when no worker ever reported)",
-            value=snap.get("worker_heartbeat_age_s", -1.0),
+            value=-1.0 if age is None else age,
         )
 
 
@@ -86,12 +96,6 @@ class Metrics:
     Each app gets its own registry for request metrics (so several apps in one test
     process do not collide); ``pelubot_`` series come from the default registry.
     """
-
-    def __init__(self) -> None:
-        self._queue_snapshot: QueueSnapshot | None = None
-
-    def set_queue_snapshot(self, snapshot: QueueSnapshot) -> None:
-        self._queue_snapshot = snapshot
 
     def init_app(self, app: Flask) -> None:
         multiproc = "PROMETHEUS_MULTIPROC_DIR" in os.environ
@@ -115,9 +119,10 @@ class Metrics:
             else:
                 parts.append(generate_latest(registry))
                 parts.append(generate_latest(REGISTRY))
-            if self._queue_snapshot is not None:
+            snapshot = current_app.extensions.get(QUEUE_SNAPSHOT_KEY)
+            if snapshot is not None:
                 queue_registry = CollectorRegistry(auto_describe=False)
-                queue_registry.register(_QueueCollector(self._queue_snapshot))
+                queue_registry.register(_QueueCollector(snapshot))
                 parts.append(generate_latest(queue_registry))
             return Response(b"".join(parts), mimetype="text/plain; version=0.0.4")
 

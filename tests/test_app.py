@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
+from redis import Redis
 
 from pelubot_web import create_app
-from tests.conftest import make_config
+from pelubot_web.services.sync_status import record_worker_heartbeat
+from tests.conftest import TEST_REDIS_URL, make_config
 
 
 def _closed_port() -> int:
@@ -60,12 +63,35 @@ def test_factory_does_no_io_even_when_everything_is_unreachable() -> None:
     assert response.get_json() == {"status": "ok"}
 
 
-def test_ready_is_200_when_database_and_redis_answer(client: FlaskClient) -> None:
+def _worker_reported(redis_url: str = TEST_REDIS_URL, age_s: float = 0.0) -> None:
+    record_worker_heartbeat(Redis.from_url(redis_url), "test-worker", time.time() - age_s)
+
+
+def test_ready_is_200_when_database_redis_and_a_worker_answer(
+    client: FlaskClient, redis_conn: Redis
+) -> None:
+    _worker_reported()
     response = client.get("/ready")
     body = response.get_json()
     assert response.status_code == 200, body
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["redis"]["ok"] is True
+    assert body["checks"]["worker"]["ok"] is True
+
+
+def test_ready_is_503_naming_the_worker_when_none_reports(
+    client: FlaskClient, redis_conn: Redis
+) -> None:
+    response = client.get("/ready")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["failing"] == ["worker"]
+    assert "no worker" in body["checks"]["worker"]["error"]
+
+    _worker_reported(age_s=600)
+    body = client.get("/ready").get_json()
+    assert body["failing"] == ["worker"]
+    assert "600 s ago" in body["checks"]["worker"]["error"]
 
 
 def test_ready_is_503_naming_redis_when_redis_is_down(migrated_database_url: str) -> None:
@@ -75,11 +101,12 @@ def test_ready_is_503_naming_redis_when_redis_is_down(migrated_database_url: str
     response = app.test_client().get("/ready")
     body = response.get_json()
     assert response.status_code == 503
-    assert body["failing"] == ["redis"]
+    assert "redis" in body["failing"] and "database" not in body["failing"]
     assert "Connection" in body["checks"]["redis"]["error"]
 
 
-def test_ready_is_503_naming_the_database_when_it_cannot_be_reached() -> None:
+def test_ready_is_503_naming_the_database_when_it_cannot_be_reached(redis_conn: Redis) -> None:
+    _worker_reported()
     port = _closed_port()
     app = create_app(make_config(f"postgresql://nobody@127.0.0.1:{port}/nothing"))
     response = app.test_client().get("/ready")
@@ -98,7 +125,7 @@ def test_ready_bounds_a_hung_redis_with_a_timeout(
     response = app.test_client().get("/ready")
     body = response.get_json()
     assert response.status_code == 503
-    assert body["failing"] == ["redis"]
+    assert "redis" in body["failing"] and "database" not in body["failing"]
     assert "time" in body["checks"]["redis"]["error"].lower()
 
 
@@ -109,9 +136,13 @@ def test_every_response_carries_a_request_id(client: FlaskClient) -> None:
     assert len(generated) == 32
 
 
-def test_metrics_are_exposed(client: FlaskClient) -> None:
+def test_metrics_are_exposed_with_queue_gauges(client: FlaskClient, redis_conn: Redis) -> None:
     client.get("/health")
     response = client.get("/metrics")
     assert response.status_code == 200
-    assert b"flask_http_request_total" in response.data
-    assert b"pelubot_reservation_actions_total" in response.data
+    text = response.get_data(as_text=True)
+    assert "flask_http_request_total" in text
+    assert "pelubot_reservation_actions_total" in text
+    assert 'pelubot_outbox_rows{status="pending"} 0.0' in text
+    assert "pelubot_outbox_oldest_pending_age_seconds 0.0" in text
+    assert "pelubot_worker_heartbeat_age_seconds -1.0" in text

@@ -6,7 +6,7 @@ import logging
 import time
 from datetime import date, datetime, timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
@@ -54,6 +54,16 @@ def worker_heartbeat_age_s(redis: Redis | None = None) -> float | None:
     except (RedisError, OSError):
         return None
     return min(ages.values()) if ages else None
+
+
+def check_worker(app: Flask) -> dict[str, object]:
+    """Readiness check: some worker reported within WORKER_STALE_AFTER_S."""
+    age = worker_heartbeat_age_s(get_redis(app))
+    if age is None:
+        raise RuntimeError("no worker has reported a heartbeat")
+    if age > WORKER_STALE_AFTER_S:
+        raise RuntimeError(f"last worker heartbeat {age:.0f} s ago")
+    return {"heartbeat_age_s": round(age, 1)}
 
 
 def queue_snapshot() -> dict[str, object]:
@@ -132,10 +142,10 @@ def retry_job(job_id: int) -> CalendarSyncJob:
         # A newer open row already carries this reservation: retrying means that row.
         return retry_reservation_sync(job.reservation.uuid)
     _reset_for_retry(job)
+    target_version = job.target_version
     db.session.commit()
-    enqueue(job.id, job.target_version)
-    db.session.refresh(job)
-    return job
+    enqueue(job_id, target_version)
+    return _fresh(job_id)
 
 
 def retry_all_failed() -> int:
@@ -148,13 +158,15 @@ def retry_all_failed() -> int:
         if job is not None and job.status == "failed" and _other_open_job(job) is None:
             _reset_for_retry(job)
     db.session.commit()
-    requeued = 0
-    for job_id in ids:
-        job = db.session.get(CalendarSyncJob, job_id)
-        if job is not None and job.status == "pending":
-            enqueue(job.id, job.target_version)
-            requeued += 1
-    return requeued
+    due = db.session.execute(
+        select(CalendarSyncJob.id, CalendarSyncJob.target_version).where(
+            CalendarSyncJob.id.in_(ids), CalendarSyncJob.status == "pending"
+        )
+    ).all()
+    db.session.commit()
+    for job_id, target_version in due:
+        enqueue(job_id, target_version)
+    return len(due)
 
 
 def retry_reservation_sync(reservation_uuid: str) -> CalendarSyncJob:
@@ -186,11 +198,18 @@ def retry_reservation_sync(reservation_uuid: str) -> CalendarSyncJob:
     reservation.sync_job_id = job.id
     if reservation.sync_status != "not_required":
         reservation.sync_status = "pending"
+    job_id, target_version, status = job.id, job.target_version, job.status
     db.session.commit()
-    if job.status in ("pending", "queued"):
-        enqueue(job.id, job.target_version)
-        db.session.refresh(job)
-    return job
+    if status in ("pending", "queued"):
+        enqueue(job_id, target_version)
+    return _fresh(job_id)
+
+
+def _fresh(job_id: int) -> CalendarSyncJob:
+    """Re-read a row in a new transaction (another connection may have just changed it)."""
+    db.session.commit()
+    db.session.expire_all()
+    return get_job(job_id)
 
 
 def _other_open_job(job: CalendarSyncJob) -> CalendarSyncJob | None:

@@ -1,0 +1,108 @@
+"""What an operator woken at night uses: counters, job lists, retries, the CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from redis import Redis
+from rq import Queue
+
+from pelubot_web.extensions import db
+from pelubot_web.gcal.emulator import EmulatorControl
+from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.models.types import utcnow
+from pelubot_web.services import sync_status
+from pelubot_web.services.errors import InvalidInput, NotFound
+from pelubot_web.tasks.calendar import run_sync_job
+from pelubot_web.tasks.runtime import worker_identity
+from tests import factories as f
+from tests.sync.changes import book
+
+
+def _failed_booking(emulator: EmulatorControl, hour: int = 10) -> Reservation:
+    svc = f.service()
+    ana = f.stylist([svc], calendar_id=f"ana{hour}@calendar.test")
+    db.session.commit()
+    res = book(ana, svc, f.local(f.next_weekday(1), hour))
+    emulator.add_fault(status=403, reason="forbidden", count=1)
+    run_sync_job(res.sync_job_id, worker_identity())
+    db.session.rollback()
+    return db.session.get(Reservation, res.id)
+
+
+def test_snapshot_counts_rows_and_ages_the_oldest_unsynced_change(
+    sync_app: Flask, redis_conn: Redis
+) -> None:
+    svc = f.service()
+    ana = f.stylist([svc], calendar_id="ana@calendar.test")
+    db.session.commit()
+    res = book(ana, svc, f.local(f.next_weekday(1), 10))
+    job = db.session.get(CalendarSyncJob, res.sync_job_id)
+    job.changed_at = utcnow() - timedelta(minutes=3)
+    db.session.commit()
+    sync_status.record_worker_heartbeat(redis_conn, "w1")
+
+    snap = sync_status.queue_snapshot()
+    assert snap["by_status"]["queued"] == 1
+    assert snap["by_status"]["failed"] == 0
+    assert 170 < snap["oldest_pending_age_s"] < 400  # type: ignore[operator]
+    assert snap["worker_heartbeat_age_s"] is not None
+
+
+def test_list_jobs_filters_and_paginates(sync_app: Flask, emulator: EmulatorControl) -> None:
+    failed = _failed_booking(emulator)
+    svc = f.service()
+    bea = f.stylist([svc], calendar_id="bea@calendar.test")
+    db.session.commit()
+    day = f.next_weekday(2)
+    for hour in (9, 10, 11):
+        book(bea, svc, f.local(day, hour))
+
+    items, total = sync_status.list_jobs(status="failed")
+    assert total == 1 and items[0].reservation_id == failed.id
+    items, total = sync_status.list_jobs(stylist_id=bea.id, limit=2)
+    assert total == 3 and len(items) == 2
+    items, total = sync_status.list_jobs(stylist_id=bea.id, limit=2, offset=2)
+    assert total == 3 and len(items) == 1
+    _, total = sync_status.list_jobs(day=day)
+    assert total == 3
+    with pytest.raises(InvalidInput):
+        sync_status.list_jobs(status="exploded")
+    with pytest.raises(InvalidInput):
+        sync_status.list_jobs(limit=1000)
+    with pytest.raises(NotFound):
+        sync_status.get_job(999999)
+
+
+def test_retry_job_resets_the_budget_and_requeues(
+    sync_app: Flask, emulator: EmulatorControl, redis_conn: Redis
+) -> None:
+    res = _failed_booking(emulator)
+    assert res.sync_status == "failed"
+    job = sync_status.retry_job(res.sync_job_id)
+    assert job.status == "queued" and job.attempts == 0
+    assert db.session.get(Reservation, res.id).sync_status == "pending"
+    assert f"calsync-{job.id}-v1" in Queue("calendar-sync-test", connection=redis_conn).job_ids
+    assert run_sync_job(job.id, worker_identity()).status == "succeeded"
+
+
+def test_cli_status_and_retry_failed(
+    sync_app: Flask, runner: FlaskCliRunner, emulator: EmulatorControl, redis_conn: Redis
+) -> None:
+    res = _failed_booking(emulator)
+    status = runner.invoke(args=["sync", "status"])
+    assert status.exit_code == 0, status.output
+    assert "failed      1" in status.output
+    assert res.uuid in status.output and "forbidden" in status.output
+    assert "none has reported" in status.output
+
+    retried = runner.invoke(args=["sync", "retry-failed"])
+    assert retried.exit_code == 0 and "Re-queued 1" in retried.output
+    db.session.rollback()
+    assert db.session.get(CalendarSyncJob, res.sync_job_id).status == "queued"
+
+    missing = runner.invoke(args=["sync", "retry", "424242"])
+    assert missing.exit_code != 0 and "does not exist" in missing.output
