@@ -84,6 +84,7 @@ def _apply_flask_config(app: Flask, cfg: Config) -> None:
 
 def _init_extensions(app: Flask, cfg: Config) -> None:
     from pelubot_web import (
+        db_engine,
         models,  # noqa: F401  (registers the models on the metadata)
         observability,
         redis_client,
@@ -94,6 +95,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     observability.init_app(app)
     redis_client.init_app(app)
     db.init_app(app)
+    db_engine.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

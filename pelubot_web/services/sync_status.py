@@ -11,6 +11,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, Reservation
 from pelubot_web.models.sync import JOB_STATUSES, OPEN_JOB_STATUSES
@@ -135,6 +136,7 @@ def retry_job(job_id: int) -> CalendarSyncJob:
     A failed (or stuck pending) job is reset; a job that succeeded is re-run (harmless:
     sync is state-based); a job being processed right now is left alone.
     """
+    begin_write()
     job = get_job(job_id)
     if job.status == "processing":
         return job
@@ -150,6 +152,7 @@ def retry_job(job_id: int) -> CalendarSyncJob:
 
 def retry_all_failed() -> int:
     """Reset every failed job; returns how many were re-queued."""
+    begin_write()
     ids = db.session.scalars(
         select(CalendarSyncJob.id).where(CalendarSyncJob.status == "failed")
     ).all()
@@ -171,6 +174,7 @@ def retry_all_failed() -> int:
 
 def retry_reservation_sync(reservation_uuid: str) -> CalendarSyncJob:
     """Make sure the reservation's calendar event is (re)synced: reuse or open a job."""
+    begin_write()
     reservation = db.session.scalar(
         select(Reservation).where(Reservation.uuid == reservation_uuid).with_for_update()
     )

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import update
 
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal import EventData, GoogleCalendarError, build_event_body, event_id_for
 from pelubot_web.metrics import GOOGLE_ERRORS, SYNC_ATTEMPTS, SYNC_LAG, SYNC_OUTCOMES
@@ -67,6 +68,7 @@ def sync_calendar_job(job_id: int) -> str:
 
 def claim(job_id: int, worker: str, now: datetime) -> bool:
     """Conditional UPDATE: exactly one worker moves the row to processing."""
+    begin_write()
     result = db.session.execute(
         update(CalendarSyncJob)
         .where(
@@ -203,7 +205,9 @@ def run_sync_job(job_id: int, worker: str) -> Outcome:
     except GoogleCalendarError as exc:
         code = str(exc.status) if exc.status else (exc.reason or "connection")
         GOOGLE_ERRORS.labels(code).inc()
-        return _record_failure(job_id, worker, str(exc), retryable=exc.retryable, attempts=attempts)
+        return _record_failure(
+            job_id, worker, str(exc), retryable=exc.retryable, attempts=attempts, version=version
+        )
     except Exception as exc:  # an unexpected bug is recorded, retried, visible
         log.exception("unexpected error while syncing", extra={"outbox_id": job_id})
         return _record_failure(
@@ -212,6 +216,7 @@ def run_sync_job(job_id: int, worker: str) -> Outcome:
             f"internal error: {type(exc).__name__}: {exc}",
             retryable=True,
             attempts=attempts,
+            version=version,
         )
     return _record_success(
         job_id, worker, reservation.id, version, calendar_id, attempts, required=required
@@ -230,6 +235,7 @@ def _record_success(
 ) -> Outcome:
     now = utcnow()
     db.session.rollback()  # drop the stale snapshot; everything below is conditional
+    begin_write()
     # Reservation columns: only claim "synced" if no newer change landed meanwhile.
     synced_status = "synced" if required else "not_required"
     db.session.execute(
@@ -286,16 +292,27 @@ def _record_success(
 
 
 def _record_failure(
-    job_id: int, worker: str, error: str, *, retryable: bool, attempts: int
+    job_id: int, worker: str, error: str, *, retryable: bool, attempts: int, version: int
 ) -> Outcome:
     cfg = current_app.extensions["pelubot_config"]
     now = utcnow()
     db.session.rollback()
+    begin_write()
     job = db.session.get(CalendarSyncJob, job_id)
     if job is None or job.status != "processing" or job.locked_by != worker:
         return Outcome("lost")
     error = error[:2000]
     give_up = not retryable or attempts >= job.max_attempts
+    if give_up and job.target_version > version:
+        # A newer change arrived meanwhile (maybe another stylist or calendar): it gets its
+        # own full attempt budget instead of inheriting this failure.
+        give_up, attempts = False, 0
+        db.session.execute(
+            update(CalendarSyncJob)
+            .where(CalendarSyncJob.id == job_id, CalendarSyncJob.locked_by == worker)
+            .values(attempts=0)
+            .execution_options(synchronize_session=False)
+        )
     if give_up:
         values = {"status": "failed", "finished_at": now, "locked_by": None, "last_error": error}
         reservation_status = "failed"

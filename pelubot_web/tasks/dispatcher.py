@@ -17,12 +17,14 @@ import threading
 from datetime import timedelta
 
 from flask import Flask, current_app
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import or_, select, update
 
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, Stylist
 from pelubot_web.models.types import utcnow
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 PULL_TASK = "pelubot_web.tasks.pull.pull_stylist_calendar"
 PULL_LOCK_KEY = "pelubot:pull-schedule-lock"
 BATCH = 500
+QUEUED_GRACE_S = 10.0
 LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
@@ -44,6 +47,7 @@ def recover_stale_rows() -> int:
     """Give rows of dead workers back to the queue (or fail them if out of attempts)."""
     now = utcnow()
     threshold = now - timedelta(seconds=stale_after_s())
+    begin_write()
     rows = db.session.scalars(
         select(CalendarSyncJob).where(CalendarSyncJob.status == "processing")
     ).all()
@@ -87,12 +91,18 @@ def recover_stale_rows() -> int:
 def enqueue_due_rows() -> int:
     """Push due pending rows, and queued rows whose RQ job no longer exists."""
     now = utcnow()
+    # A queued row is only suspicious once it had time to be picked up.
+    queued_before = now - timedelta(seconds=QUEUED_GRACE_S)
     due = db.session.execute(
         select(CalendarSyncJob.id, CalendarSyncJob.target_version, CalendarSyncJob.status)
         .where(
             or_(
                 (CalendarSyncJob.status == "pending") & (CalendarSyncJob.available_at <= now),
-                CalendarSyncJob.status == "queued",
+                (CalendarSyncJob.status == "queued")
+                & or_(
+                    CalendarSyncJob.enqueued_at.is_(None),
+                    CalendarSyncJob.enqueued_at < queued_before,
+                ),
             )
         )
         .order_by(CalendarSyncJob.available_at)
@@ -119,9 +129,13 @@ def enqueue_due_rows() -> int:
     return pushed
 
 
-def _rq_job_alive(redis: object, job_id: int, version: int) -> bool:
+def _rq_job_alive(redis: Redis, job_id: int, version: int) -> bool:
+    return _job_alive(redis, f"calsync-{job_id}-v{version}")
+
+
+def _job_alive(redis: Redis, rq_job_id: str) -> bool:
     try:
-        job = Job.fetch(f"calsync-{job_id}-v{version}", connection=redis)  # type: ignore[arg-type]
+        job = Job.fetch(rq_job_id, connection=redis)
     except NoSuchJobError:
         return False
     return job.get_status(refresh=False) in LIVE_RQ_STATES
@@ -139,16 +153,21 @@ def schedule_pulls() -> int:
     ).all()
     db.session.commit()
     queue = Queue(cfg.queue_name, connection=redis)
+    scheduled = 0
     for stylist_id in stylist_ids:
+        job_id = f"pull-{stylist_id}"
+        if _job_alive(redis, job_id):
+            continue  # the previous import of this calendar has not run yet: no pile-up
         queue.enqueue(
             PULL_TASK,
             stylist_id,
-            job_id=f"pull-{stylist_id}-{utcnow().strftime('%Y%m%d%H%M%S%f')}",
+            job_id=job_id,
             result_ttl=600,
             failure_ttl=24 * 3600,
             job_timeout=300,
         )
-    return len(stylist_ids)
+        scheduled += 1
+    return scheduled
 
 
 def dispatch_once(worker_name: str) -> dict[str, int]:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, select
 
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal import GoogleCalendarError, SyncTokenExpired, is_pelubot_event
 from pelubot_web.metrics import GOOGLE_ERRORS
@@ -53,6 +54,20 @@ def _is_busy(event: dict[str, Any]) -> bool:
     return event.get("status") != "cancelled" and event.get("transparency") != "transparent"
 
 
+def _pull_state(stylist_id: int, calendar_id: str) -> CalendarPullState:
+    state = db.session.scalar(
+        select(CalendarPullState).where(CalendarPullState.stylist_id == stylist_id)
+    )
+    if state is None:
+        state = CalendarPullState(stylist_id=stylist_id, calendar_id=calendar_id)
+        db.session.add(state)
+    if state.calendar_id != calendar_id:
+        # The stylist's calendar changed: forget the old cursor (a full sync follows).
+        state.calendar_id = calendar_id
+        state.sync_token = None
+    return state
+
+
 def import_busy_blocks(stylist_id: int) -> str:
     cfg = current_app.extensions["pelubot_config"]
     stylist = db.session.get(Stylist, stylist_id)
@@ -62,29 +77,29 @@ def import_busy_blocks(stylist_id: int) -> str:
     state = db.session.scalar(
         select(CalendarPullState).where(CalendarPullState.stylist_id == stylist_id)
     )
-    if state is None:
-        state = CalendarPullState(stylist_id=stylist_id, calendar_id=calendar_id)
-        db.session.add(state)
-    if state.calendar_id != calendar_id:
-        # The stylist's calendar changed: forget the old cursor and the old blocks.
-        state.calendar_id = calendar_id
-        state.sync_token = None
+    token = state.sync_token if state is not None and state.calendar_id == calendar_id else None
+    # No transaction stays open across the call to Google.
+    db.session.rollback()
+
     gateway = calendar_gateway()
-    full = state.sync_token is None
+    full = token is None
     try:
         try:
-            events, next_token = gateway.list_changes(calendar_id, state.sync_token)
+            events, next_token = gateway.list_changes(calendar_id, token)
         except SyncTokenExpired:
             log.info("sync token expired; full resync", extra={"calendar_id": calendar_id})
             full = True
             events, next_token = gateway.list_changes(calendar_id, None)
     except GoogleCalendarError as exc:
         GOOGLE_ERRORS.labels(str(exc.status) if exc.status else "connection").inc()
-        state.last_error = str(exc)[:2000]
+        begin_write()
+        _pull_state(stylist_id, calendar_id).last_error = str(exc)[:2000]
         db.session.commit()
         log.warning("busy import failed", extra={"calendar_id": calendar_id, "error": str(exc)})
         return "failed"
 
+    begin_write()
+    state = _pull_state(stylist_id, calendar_id)
     if full:
         # A full list is the whole truth: drop what it no longer contains.
         db.session.execute(delete(ExternalBusy).where(ExternalBusy.stylist_id == stylist_id))

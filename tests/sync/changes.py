@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import Reservation, Service, Stylist
 from pelubot_web.services.outbox import record_change
@@ -17,6 +18,7 @@ from tests import factories as f
 
 
 def book(stylist: Stylist, service: Service, start: datetime, **fields: object) -> Reservation:
+    begin_write()
     reservation = f.reservation(stylist, service, start, **fields)
     record_change(reservation)
     db.session.commit()
@@ -24,7 +26,7 @@ def book(stylist: Stylist, service: Service, start: datetime, **fields: object) 
 
 
 def _locked(reservation_id: int) -> Reservation:
-    db.session.rollback()
+    begin_write()
     reservation = db.session.scalar(
         select(Reservation).where(Reservation.id == reservation_id).with_for_update()
     )

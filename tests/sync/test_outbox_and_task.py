@@ -253,9 +253,17 @@ def test_dispatcher_re_enqueues_rows_redis_lost(sync_app: Flask, redis_conn: Red
     svc, ana, _ = _setup()
     job = _job_of(book(ana, svc, f.local(f.next_weekday(1), 10)))
     assert job.status == "queued"
+
+    def queued_a_while_ago() -> None:
+        db.session.get(CalendarSyncJob, job.id).enqueued_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+
+    queued_a_while_ago()
     redis_conn.flushdb()  # Redis lost everything
     assert enqueue_due_rows() == 1
     queue = Queue("calendar-sync-test", connection=redis_conn)
     assert queue.job_ids == [f"calsync-{job.id}-v1"]
-    # A row whose job is still queued is left alone.
+    # A row whose job is still in Redis is left alone, however long it has waited.
+    queued_a_while_ago()
     assert enqueue_due_rows() == 0
+    assert queue.job_ids == [f"calsync-{job.id}-v1"]
