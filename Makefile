@@ -40,7 +40,9 @@ typecheck:
 pytest:
 	PELUBOT_ENV=test $(BIN)/pytest
 
+## Load benchmark (latency, sync lag, memory); results in bench/results/
 bench: venv
+	$(BIN)/pip install --quiet -r bench/requirements.txt
 	$(BIN)/python -m bench.run
 
 clean:

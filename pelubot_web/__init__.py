@@ -107,13 +107,14 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from pelubot_web import cli
+    from pelubot_web import api, cli
     from pelubot_web.metrics import QUEUE_SNAPSHOT_KEY
     from pelubot_web.probes import bp as probes_bp
     from pelubot_web.probes import register_check
     from pelubot_web.services import sync_status
 
     app.register_blueprint(probes_bp)
+    api.init_app(app)
     register_check(app, "worker", sync_status.check_worker)
     app.extensions[QUEUE_SNAPSHOT_KEY] = sync_status.queue_snapshot
     cli.init_app(app)

@@ -162,3 +162,26 @@ def local(day: date, hour: int, minute: int = 0, tz: ZoneInfo = MADRID) -> datet
 
 def utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
+
+
+class Salon:
+    """A small bookable salon: two services, two stylists working weekdays with lunch."""
+
+    def __init__(self, **rules: int) -> None:
+        self.rules = booking_rules(**rules)
+        self.cut = service(name="Corte", duration_min=30, price_cents=2000)
+        self.color = service(name="Color", duration_min=90, price_cents=5500)
+        # Ana colours in 60 min at her own price; Bea only cuts.
+        self.ana = stylist(
+            [self.cut, self.color],
+            overrides={self.color.id: (60, 6000)},
+            hours=WEEKDAYS_WITH_LUNCH,
+            name="Ana",
+        )
+        self.bea = stylist([self.cut], hours=WEEKDAYS_WITH_LUNCH, name="Bea")
+        db.session.commit()
+
+
+def customer_payload(n: int = 1) -> dict[str, object]:
+    """The ``customer`` object of a booking request (a distinct valid phone per n)."""
+    return {"name": f"Cliente {n}", "phone": f"+34 6{n:08d}", "email": None}

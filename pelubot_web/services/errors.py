@@ -24,3 +24,61 @@ class InvalidInput(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+# Booking and availability errors (API issue). HTTP status comes from the base class:
+# NotFound 404, InvalidInput 422, Conflict 409.
+
+
+class SlotTaken(Conflict):
+    """The stylist is already busy (another booking or a calendar block) at that time."""
+
+    code = "slot_taken"
+
+
+class NotModifiable(Conflict):
+    """The reservation can no longer change (cancelled, completed, already started)."""
+
+    code = "not_modifiable"
+
+
+class OutsideWorkingHours(InvalidInput):
+    """The stylist does not work then (weekly hours, time off, salon closed)."""
+
+    code = "outside_working_hours"
+
+
+class OffGrid(InvalidInput):
+    """The start is not on the salon's slot grid (e.g. every 15 minutes)."""
+
+    code = "off_grid"
+
+
+class TooSoon(InvalidInput):
+    """The start is in the past or inside the minimum notice."""
+
+    code = "too_soon"
+
+
+class TooFarAhead(InvalidInput):
+    """The start is after the maximum advance the salon accepts."""
+
+    code = "too_far_ahead"
+
+
+class ServiceNotOffered(InvalidInput):
+    """The stylist does not offer that service (or one of them is inactive)."""
+
+    code = "service_not_offered"
+
+
+class InvalidPhone(InvalidInput):
+    """Not a valid phone number (stored as E.164)."""
+
+    code = "invalid_phone"
+
+
+class IdempotencyMismatch(InvalidInput):
+    """An Idempotency-Key was reused with a different request body."""
+
+    code = "idempotency_mismatch"

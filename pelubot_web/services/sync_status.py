@@ -123,7 +123,13 @@ def list_jobs(
     return list(items), int(total)
 
 
+# Ids are 32-bit in the schema; larger numbers cannot exist (and overflow the drivers).
+MAX_JOB_ID = 2**31 - 1
+
+
 def get_job(job_id: int) -> CalendarSyncJob:
+    if not 1 <= job_id <= MAX_JOB_ID:
+        raise NotFound(f"calendar sync job {job_id} does not exist")
     job = db.session.get(CalendarSyncJob, job_id)
     if job is None:
         raise NotFound(f"calendar sync job {job_id} does not exist")

@@ -1,0 +1,1 @@
+"""Load benchmark: ``make bench`` (see bench/README.md)."""

@@ -1,0 +1,266 @@
+"""Request and response schemas of the API (marshmallow), also the source of the OpenAPI spec.
+
+Times go out in the salon's time zone with its UTC offset (``2027-03-29T10:00:00+02:00``)
+and must come in with an offset (a naive time is a 422).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, pre_dump, validate, validates_schema
+
+from pelubot_web.api.pagination import PaginationQuerySchema
+from pelubot_web.extensions import db
+from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.models.reservation import STATUSES, SYNC_STATUSES
+from pelubot_web.services.availability import MAX_DAYS, salon_tz
+
+__all__ = [
+    "CustomerSchema",
+    "IdempotencyHeaderSchema",
+    "ProfessionalSchema",
+    "ProfessionalsQuerySchema",
+    "ReservationCreateSchema",
+    "ReservationListQuerySchema",
+    "ReservationSchema",
+    "ReservationUpdateSchema",
+    "ServiceSchema",
+    "SlotSchema",
+    "SlotsQuerySchema",
+    "SlotsResponseSchema",
+    "SyncSchema",
+    "sync_view",
+]
+
+MAX_ID = 2**31 - 1
+# Bookings are in this century: keeps date arithmetic far from datetime's limits.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+
+
+def Id(**kwargs: Any) -> fields.Integer:  # reads like a field class
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def _no_control_chars(value: str) -> None:
+    if any(ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 127 for ch in value):
+        raise ma.ValidationError("Control characters are not allowed.")
+
+
+def _in_range(value: date | datetime) -> None:
+    day = value.date() if isinstance(value, datetime) else value
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ma.ValidationError(f"Must be between {MIN_DATE} and {MAX_DATE}.")
+
+
+class SalonDateTime(fields.AwareDateTime):
+    """ISO 8601 with a UTC offset in; out in the salon's zone with its offset."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        validators = list(kwargs.pop("validate", None) or [])
+        super().__init__(format="iso", validate=[_in_range, *validators], **kwargs)
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return super()._serialize(value.astimezone(salon_tz()), attr, obj, **kwargs)
+
+
+class BoundedDate(fields.Date):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=_in_range, **kwargs)
+
+
+# --- catalog ---------------------------------------------------------------------------
+
+
+class ServiceSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    duration_min = fields.Integer(required=True)
+    price_cents = fields.Integer(required=True)
+    currency = fields.String(required=True, metadata={"example": "EUR"})
+
+
+class ServiceListSchema(ma.Schema):
+    items = fields.List(fields.Nested(ServiceSchema), required=True)
+
+
+class ProfessionalSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    service_ids = fields.List(fields.Integer(), required=True)
+
+
+class ProfessionalListSchema(ma.Schema):
+    items = fields.List(fields.Nested(ProfessionalSchema), required=True)
+
+
+class ProfessionalsQuerySchema(ma.Schema):
+    service_id = Id(metadata={"description": "Only professionals offering this service"})
+
+
+# --- availability ----------------------------------------------------------------------
+
+
+class SlotsQuerySchema(ma.Schema):
+    service_id = Id(required=True)
+    date = BoundedDate(required=True, metadata={"description": "First day (salon local date)"})
+    professional_id = Id(metadata={"description": "Omit for any professional"})
+    days = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_DAYS),
+        metadata={"description": f"Number of days from `date` (1-{MAX_DAYS})"},
+    )
+
+
+class SlotSchema(ma.Schema):
+    professional_id = fields.Integer(required=True, attribute="stylist_id")
+    start = SalonDateTime(required=True)
+    end = SalonDateTime(required=True)
+
+
+class SlotsResponseSchema(ma.Schema):
+    items = fields.List(fields.Nested(SlotSchema), required=True)
+    service_id = fields.Integer(required=True)
+    timezone = fields.String(required=True, metadata={"example": "Europe/Madrid"})
+
+
+# --- reservations ----------------------------------------------------------------------
+
+
+class CustomerInputSchema(ma.Schema):
+    name = fields.String(
+        required=True, validate=[validate.Length(min=1, max=120), _no_control_chars]
+    )
+    phone = fields.String(
+        required=True,
+        validate=[validate.Length(min=3, max=32), _no_control_chars],
+        metadata={"description": "Any format; national numbers are read as Spanish (ES)"},
+    )
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+
+
+class ReservationCreateSchema(ma.Schema):
+    service_id = Id(required=True)
+    professional_id = Id(required=True)
+    start = SalonDateTime(required=True, metadata={"example": "2027-03-29T10:00:00+02:00"})
+    customer = fields.Nested(CustomerInputSchema, required=True)
+    notes = fields.String(allow_none=True, validate=[validate.Length(max=1000), _no_control_chars])
+
+
+class ReservationUpdateSchema(ma.Schema):
+    start = SalonDateTime()
+    professional_id = Id()
+    service_id = Id()
+    notes = fields.String(allow_none=True, validate=[validate.Length(max=1000), _no_control_chars])
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError(
+                "Give at least one of start, professional_id, service_id, notes."
+            )
+
+
+class IdempotencyHeaderSchema(ma.Schema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=[validate.Length(min=1, max=255), validate.Regexp(r"^[\x21-\x7e]+$")],
+        metadata={
+            "description": "Unique per booking attempt; a retry with the same key and "
+            "body returns the original response (kept 24 h)"
+        },
+    )
+
+
+class CustomerSchema(ma.Schema):
+    name = fields.String(required=True)
+    phone = fields.String(required=True, metadata={"example": "+34600123456"})
+    email = fields.String(required=True, allow_none=True)
+
+
+class SyncSchema(ma.Schema):
+    status = fields.String(
+        required=True, validate=validate.OneOf(SYNC_STATUSES), metadata={"enum": SYNC_STATUSES}
+    )
+    job_id = fields.Integer(required=True, allow_none=True)
+    attempts = fields.Integer(required=True)
+    last_error = fields.String(required=True, allow_none=True)
+    last_synced_at = SalonDateTime(required=True, allow_none=True)
+
+
+def sync_view(reservation: Reservation) -> dict[str, Any]:
+    """The ``sync`` object of a reservation (attempts come from its outbox row)."""
+    job = (
+        db.session.get(CalendarSyncJob, reservation.sync_job_id)
+        if reservation.sync_job_id is not None
+        else None
+    )
+    return {
+        "status": reservation.sync_status,
+        "job_id": reservation.sync_job_id,
+        "attempts": job.attempts if job is not None else 0,
+        "last_error": reservation.last_sync_error,
+        "last_synced_at": reservation.last_synced_at,
+    }
+
+
+class ReservationSchema(ma.Schema):
+    id = fields.String(required=True, metadata={"format": "uuid"})
+    status = fields.String(required=True, metadata={"enum": STATUSES})
+    start = SalonDateTime(required=True)
+    end = SalonDateTime(required=True)
+    professional_id = fields.Integer(required=True)
+    service_id = fields.Integer(required=True)
+    customer = fields.Nested(CustomerSchema, required=True)
+    notes = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True)
+    price_cents = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created_at = SalonDateTime(required=True)
+    cancelled_at = SalonDateTime(required=True, allow_none=True)
+    sync = fields.Nested(SyncSchema, required=True)
+
+    @pre_dump
+    def _from_model(self, obj: Any, **_kwargs: Any) -> Any:
+        if not isinstance(obj, Reservation):
+            return obj
+        return {
+            "id": obj.uuid,
+            "status": obj.status,
+            "start": obj.start_at,
+            "end": obj.end_at,
+            "professional_id": obj.stylist_id,
+            "service_id": obj.service_id,
+            "customer": {
+                "name": obj.customer.name,
+                "phone": obj.customer.phone,
+                "email": obj.customer.email,
+            },
+            "notes": obj.notes,
+            "source": obj.source,
+            "price_cents": obj.price_cents,
+            "currency": obj.currency,
+            "version": obj.version,
+            "created_at": obj.created_at,
+            "cancelled_at": obj.cancelled_at,
+            "sync": sync_view(obj),
+        }
+
+
+class ReservationListQuerySchema(PaginationQuerySchema):
+    professional_id = Id()
+    start_from = SalonDateTime(metadata={"description": "Inclusive"})
+    start_to = SalonDateTime(metadata={"description": "Exclusive"})
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    phone = fields.String(
+        validate=[validate.Length(min=3, max=32), _no_control_chars],
+        metadata={"description": "The customer's phone: their reservations"},
+    )

@@ -1,0 +1,102 @@
+"""Calendar sync endpoints: retry one reservation's sync, and the ops view of the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, pre_dump, validate
+
+from pelubot_web.api.auth import require_scope
+from pelubot_web.api.blueprint import api_blueprint
+from pelubot_web.api.pagination import PaginationQuerySchema, page, page_schema
+from pelubot_web.api.schemas import MAX_ID, BoundedDate, SalonDateTime, SyncSchema, sync_view
+from pelubot_web.models import CalendarSyncJob
+from pelubot_web.models.sync import JOB_STATUSES
+from pelubot_web.services import booking, sync_status
+
+blp = api_blueprint(
+    "calendar_sync",
+    __name__,
+    description="Calendar sync: retry a reservation's sync; inspect and retry outbox jobs",
+)
+
+
+class CalendarJobSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    reservation_id = fields.String(required=True, metadata={"format": "uuid"})
+    professional_id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": JOB_STATUSES})
+    target_version = fields.Integer(required=True)
+    attempts = fields.Integer(required=True)
+    max_attempts = fields.Integer(required=True)
+    available_at = SalonDateTime(required=True)
+    locked_by = fields.String(required=True, allow_none=True)
+    heartbeat_at = SalonDateTime(required=True, allow_none=True)
+    last_error = fields.String(required=True, allow_none=True)
+    created_at = SalonDateTime(required=True)
+    started_at = SalonDateTime(required=True, allow_none=True)
+    finished_at = SalonDateTime(required=True, allow_none=True)
+
+    @pre_dump
+    def _from_model(self, obj: Any, **_kwargs: Any) -> Any:
+        if not isinstance(obj, CalendarSyncJob):
+            return obj
+        return {
+            "id": obj.id,
+            "reservation_id": obj.reservation.uuid,
+            "professional_id": obj.reservation.stylist_id,
+            "status": obj.status,
+            "target_version": obj.target_version,
+            "attempts": obj.attempts,
+            "max_attempts": obj.max_attempts,
+            "available_at": obj.available_at,
+            "locked_by": obj.locked_by,
+            "heartbeat_at": obj.heartbeat_at,
+            "last_error": obj.last_error,
+            "created_at": obj.created_at,
+            "started_at": obj.started_at,
+            "finished_at": obj.finished_at,
+        }
+
+
+class CalendarJobQuerySchema(PaginationQuerySchema):
+    status = fields.String(validate=validate.OneOf(JOB_STATUSES), metadata={"enum": JOB_STATUSES})
+    professional_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    date = BoundedDate(metadata={"description": "Reservations starting that salon-local day"})
+
+
+@blp.route("/reservations/<uuid:reservation_id>/sync/retry", methods=["POST"])
+@require_scope("booking")
+@blp.response(202, SyncSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.doc(summary="Queue the reservation's calendar sync again (state-based, so harmless)")
+def retry_reservation_sync(reservation_id: uuid.UUID) -> dict[str, Any]:
+    sync_status.retry_reservation_sync(str(reservation_id))
+    return sync_view(booking.get_reservation(str(reservation_id)))
+
+
+@blp.route("/admin/calendar-jobs", methods=["GET"])
+@require_scope("ops")
+@blp.arguments(CalendarJobQuerySchema, location="query")
+@blp.response(200, page_schema(CalendarJobSchema))
+@blp.doc(summary="Calendar sync jobs (the outbox), newest first")
+def list_calendar_jobs(query: dict[str, Any]) -> dict[str, Any]:
+    items, total = sync_status.list_jobs(
+        status=query.get("status"),
+        stylist_id=query.get("professional_id"),
+        day=query.get("date"),
+        limit=query["limit"],
+        offset=query["offset"],
+    )
+    return page(items, total, query)
+
+
+@blp.route("/admin/calendar-jobs/<int:job_id>/retry", methods=["POST"])
+@require_scope("ops")
+@blp.response(202, CalendarJobSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.doc(summary="Retry one job now with a fresh attempt budget")
+def retry_calendar_job(job_id: int) -> CalendarSyncJob:
+    return sync_status.retry_job(job_id)

@@ -1,0 +1,334 @@
+"""Availability: which starts a stylist can take, computed from the database on each call.
+
+The grid is wall-clock time in the salon time zone: a start is on the grid when its
+local minute of the day is a multiple of ``slot_granularity_min``. All arithmetic on
+instants is done in UTC, so a day with a DST change has exactly as many real hours of
+slots as it has working hours (Europe/Madrid: 2027-03-28 has no 02:00-02:59, 2027-10-31
+has it twice, with offsets +02:00 then +01:00).
+
+A slot ``[start, start + duration)`` must lie inside one working interval of its local
+day (several intervals a day make breaks). The stylist is then busy until
+``end + buffer_after_min``: that busy range must not overlap another live reservation's
+busy range, the stylist's time off or a block imported from their Google Calendar.
+The buffer may run past closing time (tidying up after the last client).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from pelubot_web.extensions import db
+from pelubot_web.models import (
+    BookingRules,
+    ExternalBusy,
+    Reservation,
+    SalonClosure,
+    Service,
+    Stylist,
+    StylistService,
+    TimeOff,
+    WorkingHours,
+)
+from pelubot_web.models.types import utcnow
+from pelubot_web.services.catalog import booking_rules, offering
+from pelubot_web.services.errors import (
+    InvalidInput,
+    NotFound,
+    OffGrid,
+    OutsideWorkingHours,
+    SlotTaken,
+    TooFarAhead,
+    TooSoon,
+)
+
+__all__ = ["MAX_DAYS", "BookableSlot", "Slot", "available_slots", "check_bookable", "salon_tz"]
+
+MAX_DAYS = 14
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free start for a service with one stylist; times are aware, in the salon zone."""
+
+    stylist_id: int
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class BookableSlot:
+    """What ``check_bookable`` accepted: UTC times ready to store."""
+
+    start: datetime
+    end: datetime
+    busy_until: datetime
+    duration_min: int
+    price_cents: int
+
+
+def salon_tz() -> ZoneInfo:
+    tz: ZoneInfo = current_app.extensions["pelubot_config"].tz
+    return tz
+
+
+def _overlaps(start: datetime, end: datetime, intervals: Iterable[Interval]) -> bool:
+    return any(start < other_end and other_start < end for other_start, other_end in intervals)
+
+
+def _local_minute(instant: datetime, tz: ZoneInfo) -> tuple[int, datetime]:
+    local = instant.astimezone(tz)
+    return local.hour * 60 + local.minute, local
+
+
+def is_on_grid(instant: datetime, granularity_min: int, tz: ZoneInfo) -> bool:
+    minute, local = _local_minute(instant, tz)
+    return local.second == 0 and local.microsecond == 0 and minute % granularity_min == 0
+
+
+def _grid_instants(day: date, granularity_min: int, tz: ZoneInfo) -> list[datetime]:
+    """Every existing local wall-clock grid time of ``day`` as a UTC instant, in order.
+
+    Wall times skipped by a DST jump are left out; repeated ones appear twice.
+    """
+    instants: set[datetime] = set()
+    for minute in range(0, 24 * 60, granularity_min):
+        wall = datetime.combine(day, time(minute // 60, minute % 60))
+        for fold in (0, 1):
+            instant = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+            if instant.astimezone(tz).replace(tzinfo=None) == wall:
+                instants.add(instant)
+    return sorted(instants)
+
+
+def _day_bounds(first: date, last_exclusive: date, tz: ZoneInfo) -> Interval:
+    return (
+        datetime.combine(first, time(0), tz).astimezone(UTC),
+        datetime.combine(last_exclusive, time(0), tz).astimezone(UTC),
+    )
+
+
+def _working_intervals(hours: Iterable[WorkingHours], day: date, tz: ZoneInfo) -> list[Interval]:
+    intervals = []
+    for wh in hours:
+        if wh.weekday != day.weekday():
+            continue
+        start = datetime.combine(day, wh.start_time, tz).astimezone(UTC)
+        end = datetime.combine(day, wh.end_time, tz).astimezone(UTC)
+        if start < end:
+            intervals.append((start, end))
+    return sorted(intervals)
+
+
+def _closed_days(first: date, last_exclusive: date) -> set[date]:
+    closures = db.session.scalars(
+        select(SalonClosure).where(
+            SalonClosure.start_date < last_exclusive, SalonClosure.end_date >= first
+        )
+    )
+    closed: set[date] = set()
+    for closure in closures:
+        day = max(closure.start_date, first)
+        while day <= closure.end_date and day < last_exclusive:
+            closed.add(day)
+            day += timedelta(days=1)
+    return closed
+
+
+@dataclass
+class _Calendar:
+    """Working hours and busy ranges of some stylists over a time window."""
+
+    hours: dict[int, list[WorkingHours]]
+    absent: dict[int, list[Interval]]  # time off
+    booked: dict[int, list[Interval]]  # reservations [start, busy_until) + external busy
+
+
+def _load_calendar(
+    stylist_ids: list[int], window: Interval, ignore_reservation_id: int | None
+) -> _Calendar:
+    # Busy ranges that end after the window start and begin before its end (+1 day for
+    # buffers that run past midnight).
+    start, end = window[0], window[1] + timedelta(days=1)
+    hours: dict[int, list[WorkingHours]] = defaultdict(list)
+    for wh in db.session.scalars(
+        select(WorkingHours).where(WorkingHours.stylist_id.in_(stylist_ids))
+    ):
+        hours[wh.stylist_id].append(wh)
+    absent: dict[int, list[Interval]] = defaultdict(list)
+    for off in db.session.scalars(
+        select(TimeOff).where(
+            TimeOff.stylist_id.in_(stylist_ids), TimeOff.start_at < end, TimeOff.end_at > start
+        )
+    ):
+        absent[off.stylist_id].append((off.start_at, off.end_at))
+    booked: dict[int, list[Interval]] = defaultdict(list)
+    query = select(Reservation.stylist_id, Reservation.start_at, Reservation.busy_until).where(
+        Reservation.stylist_id.in_(stylist_ids),
+        Reservation.status != "cancelled",
+        Reservation.start_at < end,
+        Reservation.busy_until > start,
+    )
+    if ignore_reservation_id is not None:
+        query = query.where(Reservation.id != ignore_reservation_id)
+    for stylist_id, r_start, r_busy in db.session.execute(query):
+        booked[stylist_id].append((r_start, r_busy))
+    for block in db.session.scalars(
+        select(ExternalBusy).where(
+            ExternalBusy.stylist_id.in_(stylist_ids),
+            ExternalBusy.start_at < end,
+            ExternalBusy.end_at > start,
+        )
+    ):
+        booked[block.stylist_id].append((block.start_at, block.end_at))
+    return _Calendar(hours=hours, absent=absent, booked=booked)
+
+
+def _limits(rules: BookingRules, now: datetime, tz: ZoneInfo) -> tuple[datetime, date]:
+    """Earliest bookable instant (minimum notice) and last bookable local date."""
+    earliest = now + timedelta(minutes=rules.min_notice_min)
+    last_day = now.astimezone(tz).date() + timedelta(days=rules.max_advance_days)
+    return earliest, last_day
+
+
+def available_slots(
+    service_id: int,
+    day: date,
+    *,
+    stylist_id: int | None = None,
+    days: int = 1,
+    now: datetime | None = None,
+    ignore_reservation_id: int | None = None,
+) -> list[Slot]:
+    """Free starts for ``service_id`` on ``days`` local days from ``day``.
+
+    ``stylist_id`` None means every active stylist who offers the service. Sorted by
+    start, then stylist id. Raises ``NotFound`` / ``ServiceNotOffered`` for bad ids.
+    """
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", field="days")
+    tz = salon_tz()
+    now = (now or utcnow()).astimezone(UTC)
+    if stylist_id is not None:
+        offers = [offering(stylist_id, service_id)]
+    else:
+        service = db.session.get(Service, service_id)
+        if service is None or not service.active:
+            raise NotFound(f"no service with id {service_id}", field="service_id")
+        offers = list(
+            db.session.scalars(
+                select(StylistService)
+                .join(Stylist)
+                .where(StylistService.service_id == service_id, Stylist.active.is_(True))
+                .order_by(StylistService.stylist_id)
+            )
+        )
+    if not offers:
+        return []
+    rules = booking_rules()
+    earliest, last_day = _limits(rules, now, tz)
+    last_exclusive = day + timedelta(days=days)
+    window = _day_bounds(day, last_exclusive, tz)
+    if window[1] <= earliest or day > last_day:
+        return []
+    closed = _closed_days(day, last_exclusive)
+    calendar = _load_calendar([o.stylist_id for o in offers], window, ignore_reservation_id)
+    buffer = timedelta(minutes=rules.buffer_after_min)
+
+    slots: list[Slot] = []
+    current = day
+    while current < last_exclusive and current <= last_day:
+        if current not in closed:
+            grid = _grid_instants(current, rules.slot_granularity_min, tz)
+            for offer in offers:
+                duration = timedelta(minutes=offer.effective_duration_min)
+                sid = offer.stylist_id
+                for work_start, work_end in _working_intervals(calendar.hours[sid], current, tz):
+                    for start in grid:
+                        end = start + duration
+                        if start < work_start or start < earliest:
+                            continue
+                        if end > work_end:
+                            break
+                        busy_until = end + buffer
+                        if _overlaps(start, busy_until, calendar.absent[sid]) or _overlaps(
+                            start, busy_until, calendar.booked[sid]
+                        ):
+                            continue
+                        slots.append(Slot(sid, start.astimezone(tz), end.astimezone(tz)))
+        current += timedelta(days=1)
+    # Sort on the UTC instant: same-zone comparisons ignore ``fold`` (the repeated hour).
+    slots.sort(key=lambda s: (s.start.astimezone(UTC), s.stylist_id))
+    return slots
+
+
+def check_bookable(
+    offer: StylistService,
+    start: datetime,
+    *,
+    now: datetime | None = None,
+    rules: BookingRules | None = None,
+    ignore_reservation_id: int | None = None,
+) -> BookableSlot:
+    """Validate one start for ``offer`` with the same rules as ``available_slots``.
+
+    Raises ``OffGrid``, ``TooSoon``, ``TooFarAhead``, ``OutsideWorkingHours`` (weekly
+    hours, time off, salon closed) or ``SlotTaken`` (another booking or a calendar
+    block). Inside a booking transaction this is the re-check under the write lock.
+    """
+    if start.tzinfo is None:
+        raise InvalidInput("start must carry a UTC offset", field="start")
+    tz = salon_tz()
+    rules = rules or booking_rules()
+    now = (now or utcnow()).astimezone(UTC)
+    start = start.astimezone(UTC)
+    duration = offer.effective_duration_min
+    end = start + timedelta(minutes=duration)
+    busy_until = end + timedelta(minutes=rules.buffer_after_min)
+    local_day = start.astimezone(tz).date()
+
+    if not is_on_grid(start, rules.slot_granularity_min, tz):
+        raise OffGrid(
+            f"start must be on the {rules.slot_granularity_min}-minute grid "
+            "(e.g. 10:00, 10:15, ...)",
+            field="start",
+        )
+    earliest, last_day = _limits(rules, now, tz)
+    if start < earliest:
+        raise TooSoon(
+            f"start must be at least {rules.min_notice_min} minutes from now", field="start"
+        )
+    if local_day > last_day:
+        raise TooFarAhead(
+            f"bookings open at most {rules.max_advance_days} days ahead", field="start"
+        )
+    if local_day in _closed_days(local_day, local_day + timedelta(days=1)):
+        raise OutsideWorkingHours("the salon is closed that day", field="start")
+    window = _day_bounds(local_day, local_day + timedelta(days=1), tz)
+    calendar = _load_calendar([offer.stylist_id], window, ignore_reservation_id)
+    intervals = _working_intervals(calendar.hours[offer.stylist_id], local_day, tz)
+    if not any(ws <= start and end <= we for ws, we in intervals):
+        raise OutsideWorkingHours(
+            "the professional does not work at that time (or the service would end "
+            "after their hours)",
+            field="start",
+        )
+    if _overlaps(start, busy_until, calendar.absent[offer.stylist_id]):
+        raise OutsideWorkingHours("the professional is off at that time", field="start")
+    if _overlaps(start, busy_until, calendar.booked[offer.stylist_id]):
+        raise SlotTaken("that time is already taken", field="start")
+    return BookableSlot(
+        start=start,
+        end=end,
+        busy_until=busy_until,
+        duration_min=duration,
+        price_cents=offer.effective_price_cents,
+    )

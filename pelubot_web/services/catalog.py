@@ -1,0 +1,219 @@
+"""The catalog: services, stylists, what each stylist offers, and the booking rules.
+
+The API serves ``/services`` and ``/professionals`` from a short per-process cache
+(``services_snapshot`` / ``professionals_snapshot``). Every catalog edit must call
+``invalidate_catalog_cache()`` after committing: it clears this process's cache and bumps
+a version counter in Redis that every other process checks on read, so the edit is
+visible everywhere at once. If Redis is unreachable, other processes fall back to the TTL
+(at most 30 s) and nothing fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from pelubot_web.extensions import db
+from pelubot_web.models import BookingRules, Service, Stylist, StylistService
+from pelubot_web.redis_client import get_redis
+from pelubot_web.services.errors import NotFound, ServiceNotOffered
+
+__all__ = [
+    "CatalogSnapshot",
+    "booking_rules",
+    "invalidate_catalog_cache",
+    "list_services",
+    "list_stylists",
+    "offering",
+    "professionals_snapshot",
+    "services_snapshot",
+]
+
+log = logging.getLogger(__name__)
+
+VERSION_KEY = "pelubot:catalog:version"
+# After a Redis failure, skip it for this long instead of paying a timeout per request.
+REDIS_RETRY_AFTER_S = 5.0
+DEFAULT_RULES = {
+    "slot_granularity_min": 15,
+    "buffer_after_min": 0,
+    "min_notice_min": 60,
+    "max_advance_days": 60,
+}
+
+
+def list_services(active_only: bool = True) -> list[Service]:
+    """Services ordered by name."""
+    query = select(Service).order_by(Service.name, Service.id)
+    if active_only:
+        query = query.where(Service.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def list_stylists(active_only: bool = True, service_id: int | None = None) -> list[Stylist]:
+    """Stylists ordered by name; with ``service_id``, only those who offer it."""
+    query = (
+        select(Stylist)
+        .options(selectinload(Stylist.offerings).selectinload(StylistService.service))
+        .order_by(Stylist.name, Stylist.id)
+    )
+    if active_only:
+        query = query.where(Stylist.active.is_(True))
+    if service_id is not None:
+        query = query.join(StylistService).where(StylistService.service_id == service_id)
+    return list(db.session.scalars(query))
+
+
+def offering(stylist_id: int, service_id: int) -> StylistService:
+    """The bookable offer of ``service_id`` by ``stylist_id`` (both must be active).
+
+    Raises ``NotFound`` for an unknown or inactive stylist or service, and
+    ``ServiceNotOffered`` when the stylist does not offer the service.
+    """
+    service = db.session.get(Service, service_id)
+    if service is None or not service.active:
+        raise NotFound(f"no service with id {service_id}", field="service_id")
+    stylist = db.session.get(Stylist, stylist_id)
+    if stylist is None or not stylist.active:
+        raise NotFound(f"no professional with id {stylist_id}", field="professional_id")
+    offer = db.session.get(StylistService, (stylist_id, service_id))
+    if offer is None:
+        raise ServiceNotOffered(f"{stylist.name} does not offer {service.name}", field="service_id")
+    return offer
+
+
+def booking_rules() -> BookingRules:
+    """The salon's booking rules (the single row), or the defaults when none is stored."""
+    rules = db.session.get(BookingRules, 1)
+    if rules is None:
+        rules = BookingRules(id=1, **DEFAULT_RULES)
+    return rules
+
+
+# --- the cache behind GET /services and GET /professionals --------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    """Plain values (safe to share between threads and requests) and their ETag."""
+
+    items: tuple[dict[str, Any], ...]
+    etag: str
+
+
+@dataclass
+class _Entry:
+    version: str | None
+    expires_at: float
+    snapshot: CatalogSnapshot
+
+
+@dataclass
+class _CatalogCache:
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    redis_down_until: float = 0.0
+
+
+def _cache() -> _CatalogCache:
+    cache: _CatalogCache = current_app.extensions.setdefault(
+        "pelubot_catalog_cache", _CatalogCache()
+    )
+    return cache
+
+
+def _shared_version(cache: _CatalogCache) -> str | None:
+    """The Redis version counter, or None when Redis is unreachable (TTL-only mode)."""
+    if time.monotonic() < cache.redis_down_until:
+        return None
+    try:
+        raw = get_redis().get(VERSION_KEY)
+    except (RedisError, OSError) as exc:
+        cache.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_S
+        log.warning("catalog cache: redis unavailable, using TTL only", extra={"error": str(exc)})
+        return None
+    return raw.decode() if isinstance(raw, bytes) else (str(raw) if raw is not None else "0")
+
+
+def _snapshot(kind: str, load: Callable[[], list[dict[str, Any]]]) -> CatalogSnapshot:
+    cache = _cache()
+    ttl = current_app.extensions["pelubot_config"].catalog_cache_ttl_s
+    # Read the version *before* loading, so a concurrent edit can only make us reload.
+    version = _shared_version(cache)
+    now = time.monotonic()
+    with cache.lock:
+        entry = cache.entries.get(kind)
+        if entry is not None and entry.version == version and now < entry.expires_at:
+            return entry.snapshot
+    items = tuple(load())
+    body = json.dumps(items, sort_keys=True, separators=(",", ":")).encode()
+    snapshot = CatalogSnapshot(items=items, etag=hashlib.sha256(body).hexdigest()[:32])
+    with cache.lock:
+        cache.entries[kind] = _Entry(version=version, expires_at=now + ttl, snapshot=snapshot)
+    return snapshot
+
+
+def _load_services() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s.id,
+            "slug": s.slug,
+            "name": s.name,
+            "duration_min": s.duration_min,
+            "price_cents": s.price_cents,
+            "currency": s.currency,
+        }
+        for s in list_services(active_only=True)
+    ]
+
+
+def _load_professionals() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": st.id,
+            "slug": st.slug,
+            "name": st.name,
+            "service_ids": sorted(o.service_id for o in st.offerings if o.service.active),
+        }
+        for st in list_stylists(active_only=True)
+    ]
+
+
+def services_snapshot() -> CatalogSnapshot:
+    """Active services as plain dicts, cached for at most the catalog TTL."""
+    return _snapshot("services", _load_services)
+
+
+def professionals_snapshot() -> CatalogSnapshot:
+    """Active stylists with the ids of the active services they offer, cached."""
+    return _snapshot("professionals", _load_professionals)
+
+
+def invalidate_catalog_cache() -> None:
+    """Drop the cached catalog here and, through Redis, in every other process.
+
+    Call it after committing a catalog edit. Never raises: without Redis the other
+    processes see the edit when their TTL expires.
+    """
+    cache = _cache()
+    with cache.lock:
+        cache.entries.clear()
+    try:
+        get_redis().incr(VERSION_KEY)
+    except (RedisError, OSError) as exc:
+        cache.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_S
+        log.warning(
+            "catalog cache: redis unavailable, other processes refresh after the TTL",
+            extra={"error": str(exc)},
+        )
