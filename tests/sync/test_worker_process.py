@@ -289,3 +289,55 @@ def test_two_workers_process_200_reservations_once_each(
     lockers = {(job.started_at is not None) for job in jobs}
     assert lockers == {True}
     assert os.environ.get("PELUBOT_ENV", "test")
+
+
+def test_a_foreign_event_blocks_slots_after_one_pull_and_frees_them_when_deleted(
+    sync_app: Flask, emulator: EmulatorControl, start_worker: StartWorker
+) -> None:
+    from pelubot_web.gcal import CalendarGateway, build_calendar_service
+    from pelubot_web.models import ExternalBusy
+    from pelubot_web.services.accounts import create_api_key
+
+    salon = f.Salon(min_notice_min=0)
+    salon.ana.calendar_id = "ana@calendar.test"
+    db.session.commit()
+    headers = {"X-API-Key": create_api_key("chatbot", ["booking"]).secret}
+    day = f.next_weekday(2)
+    url = f"/api/v1/slots?service_id={salon.cut.id}&date={day}&professional_id={salon.ana.id}"
+    client = sync_app.test_client()
+
+    def starts() -> set[str]:
+        items = client.get(url, headers=headers).get_json()["items"]
+        return {item["start"][11:16] for item in items}
+
+    assert {"11:00", "11:30"} <= starts()
+    gateway = CalendarGateway(
+        build_calendar_service(
+            "emulator", credentials_file=None, emulator_url=emulator.base_url, timeout=5
+        )
+    )
+    gateway.upsert_event(
+        "ana@calendar.test",
+        "dentista0001",
+        {
+            "id": "dentista0001",
+            "summary": "Dentista",
+            "start": {"dateTime": f.local(day, 11).isoformat()},
+            "end": {"dateTime": f.local(day, 12).isoformat()},
+        },
+    )
+    start_worker()
+    wait_until(
+        lambda: db.session.scalar(select(func.count()).select_from(ExternalBusy)) == 1,
+        what="busy block imported",
+    )
+    blocked = starts()
+    assert not {"11:00", "11:15", "11:30", "11:45", "10:45"} & blocked
+    assert "12:00" in blocked and "10:30" in blocked
+
+    gateway.delete_event("ana@calendar.test", "dentista0001")
+    wait_until(
+        lambda: db.session.scalar(select(func.count()).select_from(ExternalBusy)) == 0,
+        what="busy block removed",
+    )
+    assert {"11:00", "11:30"} <= starts()
