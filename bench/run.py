@@ -183,6 +183,7 @@ def main() -> int:
         logs.close()
 
     out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     missed = [k for k, ok in results["targets_met"].items() if not ok]
