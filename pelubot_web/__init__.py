@@ -107,7 +107,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from pelubot_web import api, cli
+    from pelubot_web import api, cli, web
     from pelubot_web.metrics import QUEUE_SNAPSHOT_KEY
     from pelubot_web.probes import bp as probes_bp
     from pelubot_web.probes import register_check
@@ -117,4 +117,5 @@ def _register_blueprints(app: Flask) -> None:
     api.init_app(app)
     register_check(app, "worker", sync_status.check_worker)
     app.extensions[QUEUE_SNAPSHOT_KEY] = sync_status.queue_snapshot
+    web.init_app(app)
     cli.init_app(app)

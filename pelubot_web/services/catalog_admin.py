@@ -1,0 +1,171 @@
+"""Admin edits of the catalog: services, stylists and the services each stylist offers.
+
+Every edit validates its input (``InvalidInput`` / ``Conflict`` naming the field),
+commits, then invalidates the catalog cache so the API shows the change at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from pelubot_web.extensions import db
+from pelubot_web.models import Service, Stylist, StylistService
+from pelubot_web.services import catalog
+from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+
+__all__ = [
+    "OfferingInput",
+    "get_service",
+    "get_stylist",
+    "save_service",
+    "save_stylist",
+    "set_offerings",
+]
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+MAX_DURATION_MIN = 8 * 60
+MAX_PRICE_CENTS = 100_000_00
+
+# service_id -> (duration override in minutes or None, price override in cents or None)
+OfferingInput = Mapping[int, tuple[int | None, int | None]]
+
+
+def _name(value: str, field: str = "name") -> str:
+    value = (value or "").strip()
+    if not 1 <= len(value) <= 120:
+        raise InvalidInput("must be 1-120 characters", field=field)
+    return value
+
+
+def _slug(value: str) -> str:
+    value = (value or "").strip().lower()
+    if not SLUG_RE.match(value) or len(value) > 80:
+        raise InvalidInput("use lowercase letters, digits and hyphens", field="slug")
+    return value
+
+
+def _duration(value: int | None, field: str = "duration_min") -> int:
+    if value is None or not 1 <= value <= MAX_DURATION_MIN:
+        raise InvalidInput(f"must be between 1 and {MAX_DURATION_MIN} minutes", field=field)
+    return value
+
+
+def _price(value: int | None, field: str = "price_cents") -> int:
+    if value is None or not 0 <= value <= MAX_PRICE_CENTS:
+        raise InvalidInput("must be a price between 0 and 100000", field=field)
+    return value
+
+
+def get_service(service_id: int) -> Service:
+    service = db.session.get(Service, service_id)
+    if service is None:
+        raise NotFound(f"service {service_id} does not exist")
+    return service
+
+
+def get_stylist(stylist_id: int) -> Stylist:
+    stylist = db.session.get(Stylist, stylist_id)
+    if stylist is None:
+        raise NotFound(f"stylist {stylist_id} does not exist")
+    return stylist
+
+
+def _commit() -> None:
+    db.session.commit()
+    catalog.invalidate_catalog_cache()
+
+
+def save_service(
+    service_id: int | None,
+    *,
+    name: str,
+    slug: str,
+    duration_min: int | None,
+    price_cents: int | None,
+    currency: str = "EUR",
+    active: bool = True,
+) -> Service:
+    """Create (``service_id`` None) or update a service. Services are deactivated, never
+    deleted: past reservations keep pointing at them."""
+    name = _name(name)
+    slug = _slug(slug)
+    duration_min = _duration(duration_min)
+    price_cents = _price(price_cents)
+    currency = (currency or "").strip().upper()
+    if not CURRENCY_RE.match(currency):
+        raise InvalidInput("must be a 3-letter currency code such as EUR", field="currency")
+    service = Service() if service_id is None else get_service(service_id)
+    clash = db.session.scalar(select(Service.id).where(Service.slug == slug))
+    if clash is not None and clash != service.id:
+        raise Conflict(f"another service already uses the slug {slug!r}", field="slug")
+    service.name = name
+    service.slug = slug
+    service.duration_min = duration_min
+    service.price_cents = price_cents
+    service.currency = currency
+    service.active = active
+    if service_id is None:
+        db.session.add(service)
+    _commit()
+    return service
+
+
+def save_stylist(
+    stylist_id: int | None,
+    *,
+    name: str,
+    slug: str,
+    calendar_id: str | None,
+    active: bool = True,
+) -> Stylist:
+    """Create or update a stylist. An empty calendar id means "not mirrored to Google"."""
+    name = _name(name)
+    slug = _slug(slug)
+    calendar_id = (calendar_id or "").strip() or None
+    if calendar_id is not None and (
+        len(calendar_id) > 255 or any(c.isspace() for c in calendar_id)
+    ):
+        raise InvalidInput("must be a calendar id without spaces", field="calendar_id")
+    stylist = Stylist() if stylist_id is None else get_stylist(stylist_id)
+    clash = db.session.scalar(select(Stylist.id).where(Stylist.slug == slug))
+    if clash is not None and clash != stylist.id:
+        raise Conflict(f"another stylist already uses the slug {slug!r}", field="slug")
+    stylist.name = name
+    stylist.slug = slug
+    stylist.calendar_id = calendar_id
+    stylist.active = active
+    if stylist_id is None:
+        db.session.add(stylist)
+    _commit()
+    return stylist
+
+
+def set_offerings(stylist_id: int, offerings: OfferingInput) -> Stylist:
+    """Make the stylist offer exactly these services, with their per-stylist overrides.
+
+    Existing reservations are not touched; only future availability changes.
+    """
+    stylist = get_stylist(stylist_id)
+    for service_id, (minutes, cents) in offerings.items():
+        get_service(service_id)
+        if minutes is not None:
+            _duration(minutes, field=f"duration_{service_id}")
+        if cents is not None:
+            _price(cents, field=f"price_{service_id}")
+    current = {o.service_id: o for o in stylist.offerings}
+    for service_id, offering in current.items():
+        if service_id not in offerings:
+            stylist.offerings.remove(offering)
+    for service_id, (minutes, cents) in offerings.items():
+        offer = current.get(service_id)
+        if offer is None:
+            offer = StylistService(service_id=service_id)
+            stylist.offerings.append(offer)
+        offer.duration_min = minutes
+        offer.price_cents = cents
+    _commit()
+    return stylist

@@ -1,0 +1,43 @@
+"""Manage-my-booking links: an unguessable token per reservation, stored only as a hash.
+
+The customer gets ``/book/manage/<token>``; the database keeps the SHA-256 of the token
+in ``Reservation.manage_token_hash`` (written in the booking transaction itself), so a
+leaked database does not leak working links, and a token opens exactly one reservation.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from sqlalchemy import select
+
+from pelubot_web.extensions import db
+from pelubot_web.models import Reservation
+from pelubot_web.services.booking import hash_manage_token
+from pelubot_web.services.errors import NotFound
+
+__all__ = ["new_manage_token", "reservation_for_token"]
+
+TOKEN_BYTES = 32  # 256 bits: ~43 URL-safe characters, not guessable
+MAX_TOKEN_LENGTH = 100
+
+
+def new_manage_token() -> tuple[str, str]:
+    """A fresh ``(token, hash)``: give the hash to ``create_reservation``, the token to
+    the customer (once; it is never stored in clear)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, hash_manage_token(token)
+
+
+def reservation_for_token(token: str) -> Reservation:
+    """The reservation this token opens. ``NotFound`` for any unknown or malformed token."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise NotFound("unknown manage link")
+    digest = hash_manage_token(token)
+    reservation = db.session.scalar(
+        select(Reservation).where(Reservation.manage_token_hash == digest)
+    )
+    if reservation is None or not hmac.compare_digest(reservation.manage_token_hash or "", digest):
+        raise NotFound("unknown manage link")
+    return reservation

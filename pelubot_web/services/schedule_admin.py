@@ -1,0 +1,147 @@
+"""Edits of when people work: weekly hours, salon closures and stylists' time off.
+
+Each edit validates, commits and invalidates the catalog cache (availability reads the
+schedule from the database on every request, but cached catalog views may include it).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+
+from pelubot_web.extensions import db
+from pelubot_web.models import Reservation, SalonClosure, TimeOff, WorkingHours
+from pelubot_web.services import catalog
+from pelubot_web.services.catalog_admin import get_stylist
+from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+
+__all__ = [
+    "add_closure",
+    "add_time_off",
+    "add_working_hours",
+    "delete_closure",
+    "delete_time_off",
+    "delete_working_hours",
+    "list_closures",
+    "list_time_off",
+    "weekly_hours",
+]
+
+
+def _commit() -> None:
+    db.session.commit()
+    catalog.invalidate_catalog_cache()
+
+
+def _reason(value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and len(value) > 200:
+        raise InvalidInput("must be at most 200 characters", field="reason")
+    return value
+
+
+def weekly_hours(stylist_id: int) -> dict[int, list[WorkingHours]]:
+    """Weekday (0 = Monday) -> the stylist's intervals that day, in order."""
+    rows = db.session.scalars(
+        select(WorkingHours)
+        .where(WorkingHours.stylist_id == stylist_id)
+        .order_by(WorkingHours.weekday, WorkingHours.start_time)
+    ).all()
+    week: dict[int, list[WorkingHours]] = {day: [] for day in range(7)}
+    for row in rows:
+        week[row.weekday].append(row)
+    return week
+
+
+def add_working_hours(stylist_id: int, weekday: int, start: time, end: time) -> WorkingHours:
+    """Add a working interval; it must not overlap the stylist's others that weekday."""
+    get_stylist(stylist_id)
+    if not 0 <= weekday <= 6:
+        raise InvalidInput("weekday must be 0 (Monday) to 6 (Sunday)", field="weekday")
+    if start >= end:
+        raise InvalidInput("the end must be after the start", field="end_time")
+    for other in weekly_hours(stylist_id)[weekday]:
+        if start < other.end_time and other.start_time < end:
+            raise Conflict("overlaps another interval that day", field="start_time")
+    row = WorkingHours(stylist_id=stylist_id, weekday=weekday, start_time=start, end_time=end)
+    db.session.add(row)
+    _commit()
+    return row
+
+
+def delete_working_hours(stylist_id: int, hours_id: int) -> None:
+    row = db.session.get(WorkingHours, hours_id)
+    if row is None or row.stylist_id != stylist_id:
+        raise NotFound(f"working hours {hours_id} do not exist")
+    db.session.delete(row)
+    _commit()
+
+
+def list_closures(from_date: date | None = None) -> list[SalonClosure]:
+    query = select(SalonClosure).order_by(SalonClosure.start_date)
+    if from_date is not None:
+        query = query.where(SalonClosure.end_date >= from_date)
+    return list(db.session.scalars(query).all())
+
+
+def add_closure(start_date: date, end_date: date, reason: str | None) -> SalonClosure:
+    if end_date < start_date:
+        raise InvalidInput("the last day must not be before the first", field="end_date")
+    closure = SalonClosure(start_date=start_date, end_date=end_date, reason=_reason(reason))
+    db.session.add(closure)
+    _commit()
+    return closure
+
+
+def delete_closure(closure_id: int) -> None:
+    closure = db.session.get(SalonClosure, closure_id)
+    if closure is None:
+        raise NotFound(f"closure {closure_id} does not exist")
+    db.session.delete(closure)
+    _commit()
+
+
+def list_time_off(stylist_id: int, ending_after: datetime) -> list[TimeOff]:
+    return list(
+        db.session.scalars(
+            select(TimeOff)
+            .where(TimeOff.stylist_id == stylist_id, TimeOff.end_at > ending_after)
+            .order_by(TimeOff.start_at)
+        ).all()
+    )
+
+
+def add_time_off(stylist_id: int, start: datetime, end: datetime, reason: str | None) -> TimeOff:
+    """Block ``[start, end)`` for the stylist.
+
+    Refused (``Conflict``) while live reservations fall inside: those customers must be
+    moved or cancelled first, so nobody silently loses an appointment.
+    """
+    get_stylist(stylist_id)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("times must carry a time zone", field="start")
+    if start >= end:
+        raise InvalidInput("the end must be after the start", field="end")
+    clash = db.session.scalar(
+        select(Reservation.id).where(
+            Reservation.stylist_id == stylist_id,
+            Reservation.status == "confirmed",
+            Reservation.start_at < end,
+            Reservation.end_at > start,
+        )
+    )
+    if clash is not None:
+        raise Conflict("there are confirmed reservations in that time", field="start")
+    row = TimeOff(stylist_id=stylist_id, start_at=start, end_at=end, reason=_reason(reason))
+    db.session.add(row)
+    _commit()
+    return row
+
+
+def delete_time_off(stylist_id: int, time_off_id: int) -> None:
+    row = db.session.get(TimeOff, time_off_id)
+    if row is None or row.stylist_id != stylist_id:
+        raise NotFound(f"time off {time_off_id} does not exist")
+    db.session.delete(row)
+    _commit()

@@ -1,0 +1,78 @@
+"""Admin edits of portal users (creation itself is ``accounts.create_user``)."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from pelubot_web.extensions import db
+from pelubot_web.models import Stylist, User
+from pelubot_web.models.user import ROLES
+from pelubot_web.services import accounts
+from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+
+__all__ = ["create_user", "list_users", "update_user"]
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)).all())
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+def _stylist_slug(stylist_id: int | None) -> str | None:
+    if stylist_id is None:
+        return None
+    stylist = db.session.get(Stylist, stylist_id)
+    if stylist is None:
+        raise NotFound(f"stylist {stylist_id} does not exist", field="stylist_id")
+    return stylist.slug
+
+
+def create_user(email: str, password: str, role: str, stylist_id: int | None) -> User:
+    return accounts.create_user(email, password, role, _stylist_slug(stylist_id))
+
+
+def update_user(
+    user_id: int,
+    *,
+    role: str,
+    stylist_id: int | None,
+    active: bool,
+    new_password: str | None = None,
+    acting_user_id: int | None = None,
+) -> User:
+    """Change a user's role, stylist link, active flag and (optionally) password.
+
+    A new password or a deactivation rotates the session token, which ends every
+    session of that user. Admins cannot lock themselves out.
+    """
+    user = get_user(user_id)
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+    slug = _stylist_slug(stylist_id)
+    if role == "stylist" and slug is None:
+        raise InvalidInput("a stylist user must be linked to a stylist", field="stylist_id")
+    if user.id == acting_user_id and (role != "admin" or not active):
+        raise Conflict("you cannot remove your own admin access", field="role")
+    if new_password:
+        if len(new_password) < accounts.MIN_PASSWORD_LENGTH:
+            raise InvalidInput(
+                f"password must be at least {accounts.MIN_PASSWORD_LENGTH} characters",
+                field="new_password",
+            )
+        user.password_hash = generate_password_hash(new_password)
+    if new_password or (user.active and not active):
+        user.session_token = secrets.token_hex(32)
+    user.role = role
+    user.stylist_id = stylist_id
+    user.active = active
+    db.session.commit()
+    return user

@@ -1,0 +1,74 @@
+"""Who may see what: the Flask-Login user loader and the role decorator.
+
+Views stack ``@login_required`` and ``@require_role(...)``; the loader resolves the
+session's id, which is the user's ``session_token`` (it changes with the password, so
+old sessions stop working).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, abort, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from pelubot_web.extensions import db, login_manager
+from pelubot_web.models import User
+from pelubot_web.web.htmx import redirect_to
+
+__all__ = ["require_role", "staff_home"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def require_role(*roles: str) -> Callable[[F], F]:
+    """Let the view run only for users whose role is one of ``roles`` (else 403).
+
+    Put it under ``@login_required`` so anonymous users go to the login page first.
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorator
+
+
+def staff_home(user: User) -> str:
+    """Where a user lands after login: the agenda, the dashboard or the catalog."""
+    if user.role == "ops":
+        return url_for("ops.dashboard")
+    if user.role == "admin":
+        return url_for("admin.index")
+    return url_for("portal.agenda")
+
+
+def _load_user(session_token: str) -> User | None:
+    if not session_token:
+        return None
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    return user if user is not None and user.active else None
+
+
+def _unauthorized() -> Response:
+    # htmx requests (a poll after the session ended) navigate the whole page to login.
+    return redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"

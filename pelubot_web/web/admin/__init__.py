@@ -1,0 +1,7 @@
+"""Admin ``/admin``: services, stylists and what they offer, weekly hours, closures, users."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from pelubot_web.web.admin import catalog, schedule, users  # noqa: E402,F401  (views)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from pelubot_web.models.user import ROLES
+from pelubot_web.web.forms import BaseForm
+
+SLUG = Regexp(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lowercase letters, digits and hyphens.")
+)
+WEEKDAYS = [
+    (0, _l("Monday")),
+    (1, _l("Tuesday")),
+    (2, _l("Wednesday")),
+    (3, _l("Thursday")),
+    (4, _l("Friday")),
+    (5, _l("Saturday")),
+    (6, _l("Sunday")),
+]
+ROLE_LABELS = {"stylist": _l("Stylist"), "admin": _l("Admin"), "ops": _l("Ops")}
+
+
+class ServiceForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    slug = StringField(
+        _l("Short name (in links)"), validators=[DataRequired(), Length(max=80), SLUG]
+    )
+    duration_min = IntegerField(
+        _l("Duration (minutes)"), validators=[DataRequired(), NumberRange(min=5, max=480)]
+    )
+    price = DecimalField(
+        _l("Price"), places=2, validators=[DataRequired(), NumberRange(min=0, max=100000)]
+    )
+    currency = StringField(
+        _l("Currency"),
+        default="EUR",
+        validators=[DataRequired(), Regexp(r"^[A-Z]{3}$", message=_l("Three capital letters."))],
+    )
+    active = BooleanField(_l("Bookable"), default=True)
+
+
+class StylistForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    slug = StringField(
+        _l("Short name (in links)"), validators=[DataRequired(), Length(max=80), SLUG]
+    )
+    calendar_id = StringField(
+        _l("Google Calendar id"),
+        validators=[Optional(), Length(max=255), Regexp(r"^\S+$", message=_l("No spaces."))],
+    )
+    active = BooleanField(_l("Active (takes bookings)"), default=True)
+
+
+class HoursForm(BaseForm):
+    weekday = SelectField(_l("Day"), coerce=int, choices=WEEKDAYS)
+    start_time = TimeField(_l("From"), validators=[DataRequired()])
+    end_time = TimeField(_l("Until"), validators=[DataRequired()])
+
+
+class ClosureForm(BaseForm):
+    start_date = DateField(_l("First day"), validators=[DataRequired()])
+    end_date = DateField(_l("Last day"), validators=[DataRequired()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+
+
+class NewUserForm(BaseForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
+    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    stylist_id = SelectField(_l("Works as stylist"), coerce=int, choices=[])
+
+
+class EditUserForm(BaseForm):
+    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    stylist_id = SelectField(_l("Works as stylist"), coerce=int, choices=[])
+    active = BooleanField(_l("Active (can log in)"))
+    new_password = PasswordField(
+        _l("New password (leave empty to keep it)"),
+        validators=[Optional(), Length(min=10, max=200)],
+    )
+
+
+class ConfirmForm(BaseForm):
+    """CSRF only: toggles, deletes, the offerings form (parsed per service)."""

@@ -1,0 +1,109 @@
+"""Admin views of weekly working hours and salon closures."""
+
+from __future__ import annotations
+
+from flask import abort, flash, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from pelubot_web.services import catalog_admin, schedule_admin
+from pelubot_web.services.errors import DomainError, NotFound
+from pelubot_web.web.access import require_role
+from pelubot_web.web.admin import bp
+from pelubot_web.web.admin.forms import WEEKDAYS, ClosureForm, ConfirmForm, HoursForm
+from pelubot_web.web.htmx import empty, is_htmx, redirect_to, render
+from pelubot_web.web.messages import domain_message
+from pelubot_web.web.slots import salon_today
+
+
+@bp.route("/stylists/<int:stylist_id>/hours", methods=["GET", "POST"])
+@login_required
+@require_role("admin")
+def hours(stylist_id: int) -> Response:
+    try:
+        stylist = catalog_admin.get_stylist(stylist_id)
+    except NotFound:
+        abort(404)
+    form = HoursForm()
+    status = 200
+    if form.validate_on_submit():
+        assert form.start_time.data is not None and form.end_time.data is not None
+        try:
+            schedule_admin.add_working_hours(
+                stylist.id, form.weekday.data, form.start_time.data, form.end_time.data
+            )
+        except DomainError as error:
+            form.add_domain_error(error, domain_message(error))
+            status = 409 if error.code == "conflict" else 422
+        else:
+            flash(_("Working hours added."), "success")
+            return redirect_to(url_for(".hours", stylist_id=stylist.id))
+    elif form.is_submitted():
+        status = 422
+    return render(
+        "admin/hours.html",
+        status=status,
+        stylist=stylist,
+        week=schedule_admin.weekly_hours(stylist.id),
+        weekdays=dict(WEEKDAYS),
+        form=form,
+        delete_form=ConfirmForm(),
+    )
+
+
+@bp.post("/stylists/<int:stylist_id>/hours/<int:hours_id>/delete")
+@login_required
+@require_role("admin")
+def delete_hours(stylist_id: int, hours_id: int) -> Response:
+    if ConfirmForm().validate_on_submit():
+        try:
+            schedule_admin.delete_working_hours(stylist_id, hours_id)
+        except NotFound:
+            abort(404)
+        if is_htmx():
+            return empty(trigger={"toast": {"message": _("Working hours removed.")}})
+        flash(_("Working hours removed."), "success")
+    return redirect_to(url_for(".hours", stylist_id=stylist_id))
+
+
+@bp.route("/closures", methods=["GET", "POST"])
+@login_required
+@require_role("admin")
+def closures() -> Response:
+    form = ClosureForm()
+    status = 200
+    if form.validate_on_submit():
+        assert form.start_date.data is not None and form.end_date.data is not None
+        try:
+            schedule_admin.add_closure(form.start_date.data, form.end_date.data, form.reason.data)
+        except DomainError as error:
+            form.add_domain_error(error, domain_message(error))
+            status = 422
+        else:
+            flash(_("Closure added."), "success")
+            return redirect_to(url_for(".closures"))
+    elif form.is_submitted():
+        status = 422
+    return render(
+        "admin/closures.html",
+        status=status,
+        form=form,
+        closures=schedule_admin.list_closures(from_date=salon_today()),
+        delete_form=ConfirmForm(),
+    )
+
+
+@bp.post("/closures/<int:closure_id>/delete")
+@login_required
+@require_role("admin")
+def delete_closure(closure_id: int) -> Response:
+    if ConfirmForm().validate_on_submit():
+        try:
+            schedule_admin.delete_closure(closure_id)
+        except NotFound:
+            abort(404)
+        if is_htmx():
+            return empty(trigger={"toast": {"message": _("Closure removed.")}})
+        flash(_("Closure removed."), "success")
+    return redirect_to(url_for(".closures"))

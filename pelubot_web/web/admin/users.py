@@ -1,0 +1,89 @@
+"""Admin views of portal users."""
+
+from __future__ import annotations
+
+from flask import abort, flash, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from pelubot_web.services import catalog, user_admin
+from pelubot_web.services.errors import DomainError, NotFound
+from pelubot_web.web.access import require_role
+from pelubot_web.web.admin import bp
+from pelubot_web.web.admin.forms import ROLE_LABELS, EditUserForm, NewUserForm
+from pelubot_web.web.htmx import redirect_to, render
+from pelubot_web.web.messages import domain_message
+
+
+def _stylist_choices() -> list[tuple[int, str]]:
+    return [(0, "—")] + [(s.id, s.name) for s in catalog.list_stylists(active_only=False)]
+
+
+@bp.get("/users")
+@login_required
+@require_role("admin")
+def users() -> Response:
+    return render("admin/users.html", users=user_admin.list_users(), role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+@require_role("admin")
+def new_user() -> Response:
+    form = NewUserForm()
+    form.stylist_id.choices = _stylist_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = user_admin.create_user(
+                form.email.data or "",
+                form.password.data or "",
+                form.role.data or "",
+                form.stylist_id.data or None,
+            )
+        except DomainError as error:
+            if error.field == "stylist":
+                error.field = "stylist_id"
+            form.add_domain_error(error, domain_message(error))
+            status = 409 if error.code == "conflict" else 422
+        else:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect_to(url_for(".users"))
+    elif form.is_submitted():
+        status = 422
+    return render("admin/user_form.html", status=status, form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@require_role("admin")
+def edit_user(user_id: int) -> Response:
+    try:
+        user = user_admin.get_user(user_id)
+    except NotFound:
+        abort(404)
+    form = EditUserForm(obj=user)
+    form.stylist_id.choices = _stylist_choices()
+    if not form.is_submitted():
+        form.stylist_id.data = user.stylist_id or 0
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user_admin.update_user(
+                user.id,
+                role=form.role.data or "",
+                stylist_id=form.stylist_id.data or None,
+                active=bool(form.active.data),
+                new_password=form.new_password.data or None,
+                acting_user_id=current_user.id,
+            )
+        except DomainError as error:
+            form.add_domain_error(error, domain_message(error))
+            status = 409 if error.code == "conflict" else 422
+        else:
+            flash(_("User %(email)s saved.", email=user.email), "success")
+            return redirect_to(url_for(".users"))
+    elif form.is_submitted():
+        status = 422
+    return render("admin/user_form.html", status=status, form=form, user=user)

@@ -1,0 +1,290 @@
+"""``/book``: the public booking flow and the customer's manage-my-booking pages.
+
+Every step is a plain GET form (works with JavaScript off); htmx only swaps the flow
+panel in place. The final POST re-checks the slot against fresh availability through
+the booking service, so a slot taken meanwhile yields a message and new slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
+
+from pelubot_web.extensions import limiter
+from pelubot_web.models import Reservation, Service, Stylist
+from pelubot_web.models.types import utcnow
+from pelubot_web.services import booking, catalog, manage_links
+from pelubot_web.services.errors import DomainError, NotFound, SlotTaken
+from pelubot_web.web.booking import bp
+from pelubot_web.web.booking.forms import ConfirmForm, CustomerDetailsForm, PickSlotForm
+from pelubot_web.web.htmx import redirect_to, render
+from pelubot_web.web.messages import domain_message
+from pelubot_web.web.slots import (
+    day_choices,
+    is_offered,
+    parse_day,
+    parse_slot,
+    salon_today,
+    slot_choices,
+)
+
+ANY = "any"
+
+
+def _booking_rate_limit() -> str:
+    return str(current_app.extensions["pelubot_config"].booking_rate_limit)
+
+
+limit_posts = limiter.limit(_booking_rate_limit, methods=["POST"], key_func=get_remote_address)
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _flow(args: Mapping[str, str], message: str | None = None) -> dict[str, Any]:
+    """Everything the flow panel shows for the choices made so far."""
+    services = catalog.list_services()
+    service: Service | None = next((s for s in services if s.id == _int(args.get("service"))), None)
+    stylists: list[Stylist] = catalog.list_stylists(service_id=service.id) if service else []
+    stylist_param = args.get("stylist") or ""
+    stylist: Stylist | None = next((s for s in stylists if str(s.id) == stylist_param), None)
+    stylist_chosen = service is not None and (stylist is not None or stylist_param == ANY)
+    day: date | None = parse_day(args.get("day"), default=salon_today()) if stylist_chosen else None
+    choices = []
+    if service is not None and stylist_chosen and day is not None:
+        choices = slot_choices(service.id, day, stylist_id=stylist.id if stylist else None)
+    selected = args.get("slot") or ""
+    parsed = parse_slot(selected)
+    if selected and (parsed is None or not is_offered(choices, *parsed)):
+        # Taken since the page was shown, or never valid: ask again with fresh slots.
+        message = message or _("That time is no longer available. Please choose another one.")
+        selected, parsed = "", None
+    chosen_stylist = stylist
+    price_cents: int | None = service.price_cents if service else None
+    duration_min: int | None = service.duration_min if service else None
+    if parsed is not None and service is not None:
+        chosen_stylist = next((s for s in stylists if s.id == parsed[0]), None)
+        offer = catalog.offering(parsed[0], service.id)
+        price_cents = offer.effective_price_cents
+        duration_min = offer.effective_duration_min
+    return {
+        "slots_in_details": False,
+        "services": services,
+        "service": service,
+        "stylists": stylists,
+        "stylist_param": stylist_param if stylist_chosen else "",
+        "chosen_stylist": chosen_stylist,
+        "day": day,
+        "days": day_choices(day) if day else [],
+        "slot_choices": choices,
+        "selected_slot": selected,
+        "slot_start": parsed[1] if parsed else None,
+        "stylist_names": {s.id: s.name for s in stylists},
+        "show_stylist": stylist_param == ANY,
+        "price_cents": price_cents,
+        "duration_min": duration_min,
+        "message": message,
+    }
+
+
+def _details_form(flow: dict[str, Any], formdata: Any = None) -> CustomerDetailsForm:
+    form = CustomerDetailsForm(formdata=formdata)
+    if formdata is None:
+        form.service.data = str(flow["service"].id) if flow["service"] else ""
+        form.stylist.data = flow["stylist_param"]
+        form.day.data = flow["day"].isoformat() if flow["day"] else ""
+        form.slot.data = flow["selected_slot"]
+    return form
+
+
+@bp.get("/")
+def start() -> Response:
+    flow = _flow(request.args)
+    return render(
+        "booking/book.html", partial="booking/_flow.html", form=_details_form(flow), **flow
+    )
+
+
+@bp.post("/")
+@limit_posts
+def confirm() -> Response:
+    form = CustomerDetailsForm()
+    flow_args = {k: form[k].data or "" for k in ("service", "stylist", "day", "slot")}
+    if form.website.data:
+        # Honeypot filled: a bot. Nothing is booked; the answer gives nothing away.
+        form.form_errors.append(_("We could not take this booking. Please try again."))
+        return _render_flow(form, flow_args, status=422)
+    if not form.validate():
+        return _render_flow(form, flow_args, status=422)
+    parsed = parse_slot(form.slot.data)
+    service_id = _int(form.service.data)
+    if parsed is None or service_id is None:
+        return _render_flow(form, {**flow_args, "slot": ""}, status=422)
+    stylist_id, start_at = parsed
+    token, token_hash = manage_links.new_manage_token()
+    try:
+        booking.create_reservation(
+            service_id=service_id,
+            stylist_id=stylist_id,
+            start=start_at,
+            customer=booking.CustomerInput(
+                name=form.name.data or "",
+                phone=form.phone.data or "",
+                email=form.email.data or None,
+            ),
+            notes=(form.notes.data or "").strip() or None,
+            source="booking_page",
+            manage_token_hash=token_hash,
+        )
+    except SlotTaken:
+        message = _("Sorry, that time has just been taken. Here are the free times now.")
+        return _render_flow(form, {**flow_args, "slot": ""}, status=409, message=message)
+    except DomainError as error:
+        if _field_name(error) in ("phone", "name", "email", "notes"):
+            form.add_domain_error(_renamed(error), domain_message(error))
+            return _render_flow(form, flow_args, status=422)
+        return _render_flow(
+            form, {**flow_args, "slot": ""}, status=422, message=domain_message(error)
+        )
+    flash(_("Your booking is confirmed. Keep this page's link to manage it."), "success")
+    return redirect_to(url_for(".manage", token=token))
+
+
+def _field_name(error: DomainError) -> str:
+    return (error.field or "").rsplit(".", 1)[-1]
+
+
+def _renamed(error: DomainError) -> DomainError:
+    error.field = _field_name(error)
+    return error
+
+
+def _render_flow(
+    form: CustomerDetailsForm, args: Mapping[str, str], *, status: int, message: str | None = None
+) -> Response:
+    flow = _flow(args, message)
+    flow["slots_in_details"] = flow["service"] is not None and flow["day"] is not None
+    form.slot.data = flow["selected_slot"]
+    return render(
+        "booking/book.html", partial="booking/_flow.html", status=status, form=form, **flow
+    )
+
+
+# --- manage my booking -----------------------------------------------------------------
+
+
+def _reservation(token: str) -> Reservation:
+    try:
+        return manage_links.reservation_for_token(token)
+    except NotFound:
+        abort(404)
+
+
+def _can_change(reservation: Reservation) -> bool:
+    return reservation.status == "confirmed" and reservation.start_at > utcnow()
+
+
+def _private(response: Response) -> Response:
+    # The token is in the URL: keep it out of caches and other sites' Referer headers.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/manage/<token>")
+def manage(token: str) -> Response:
+    reservation = _reservation(token)
+    manage_url = current_app.extensions["pelubot_config"].public_base_url.rstrip("/") + url_for(
+        ".manage", token=token
+    )
+    return _private(
+        render(
+            "booking/manage.html",
+            reservation=reservation,
+            token=token,
+            manage_url=manage_url,
+            can_change=_can_change(reservation),
+        )
+    )
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+@limit_posts
+def cancel(token: str) -> Response:
+    reservation = _reservation(token)
+    form = ConfirmForm()
+    if not _can_change(reservation):
+        flash(_("This booking can no longer be changed online. Please call the salon."), "error")
+        return _private(redirect_to(url_for(".manage", token=token)))
+    if form.validate_on_submit():
+        try:
+            booking.cancel_reservation(reservation.uuid, source="booking_page")
+        except DomainError as error:
+            flash(domain_message(error), "error")
+        else:
+            flash(_("Your booking has been cancelled."), "success")
+        return _private(redirect_to(url_for(".manage", token=token)))
+    return _private(render("booking/cancel.html", reservation=reservation, token=token, form=form))
+
+
+@bp.route("/manage/<token>/reschedule", methods=["GET", "POST"])
+@limit_posts
+def reschedule(token: str) -> Response:
+    reservation = _reservation(token)
+    if not _can_change(reservation):
+        flash(_("This booking can no longer be changed online. Please call the salon."), "error")
+        return _private(redirect_to(url_for(".manage", token=token)))
+    form = PickSlotForm()
+    source = request.form if request.method == "POST" else request.args
+    day = parse_day(source.get("day"), default=salon_today()) or salon_today()
+    message = None
+    status = 200
+    if form.validate_on_submit():
+        parsed = parse_slot(form.slot.data)
+        if parsed is not None and parsed[0] == reservation.stylist_id:
+            try:
+                booking.reschedule_reservation(
+                    reservation.uuid, start=parsed[1], source="booking_page"
+                )
+            except DomainError as error:
+                message, status = domain_message(error), 409
+            else:
+                flash(_("Your booking has been moved."), "success")
+                return _private(redirect_to(url_for(".manage", token=token)))
+        else:
+            message, status = _("Choose one of the times offered."), 422
+    elif form.is_submitted():
+        message, status = _("Choose one of the times offered."), 422
+    choices = slot_choices(
+        reservation.service_id,
+        day,
+        stylist_id=reservation.stylist_id,
+        ignore_reservation_id=reservation.id,
+    )
+    return _private(
+        render(
+            "booking/reschedule.html",
+            partial="booking/_reschedule_slots.html",
+            status=status,
+            reservation=reservation,
+            token=token,
+            form=form,
+            day=day,
+            days=day_choices(day),
+            slot_choices=choices,
+            selected_slot="",
+            show_stylist=False,
+            stylist_names={},
+            message=message,
+        )
+    )

@@ -1,0 +1,27 @@
+"""Form helpers shared by the HTML blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+
+from pelubot_web.services.errors import DomainError
+
+
+class BaseForm(FlaskForm):
+    """A FlaskForm (CSRF included) that can also carry errors not tied to one field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.form_errors: list[str] = []
+
+    def add_domain_error(self, error: DomainError, message: str) -> None:
+        """Show a service error next to its field when the form has that field."""
+        target = getattr(self, error.field, None) if error.field else None
+        if target is not None and hasattr(target, "errors"):
+            if isinstance(target.errors, tuple):
+                target.errors = list(target.errors)
+            target.errors.append(message)
+        else:
+            self.form_errors.append(message)

@@ -1,0 +1,311 @@
+"""Agenda and reservation actions. htmx swaps one reservation (``_row.html``) in place;
+without JavaScript every action is a plain form and a redirect back to the agenda."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from pelubot_web.models import Reservation, Stylist
+from pelubot_web.services import booking
+from pelubot_web.services.errors import DomainError, SlotTaken
+from pelubot_web.web.access import require_role
+from pelubot_web.web.htmx import redirect_to, render
+from pelubot_web.web.messages import domain_message
+from pelubot_web.web.portal import bp
+from pelubot_web.web.portal.forms import (
+    ConfirmForm,
+    NewReservationForm,
+    RescheduleForm,
+    StatusForm,
+)
+from pelubot_web.web.portal.scope import (
+    can_switch_stylist,
+    current_stylist,
+    own_reservation,
+    scope_args,
+)
+from pelubot_web.web.slots import day_choices, is_offered, parse_day, parse_slot, salon_today
+from pelubot_web.web.slots import slot_choices as free_slots
+
+PAGE = 100
+FINAL_STATUSES = {"completed": "completed", "no_show": "no_show"}
+
+
+def _tz() -> Any:
+    return current_app.extensions["pelubot_config"].tz
+
+
+def _agenda_range(view: str, day: date) -> tuple[date, date]:
+    if view == "week":
+        first = day - timedelta(days=day.weekday())
+        return first, first + timedelta(days=7)
+    return day, day + timedelta(days=1)
+
+
+def agenda_reservations(stylist: Stylist, first: date, last_exclusive: date) -> list[Reservation]:
+    """Every reservation of the stylist in the local date range (all pages of the list)."""
+    start = datetime.combine(first, datetime.min.time(), _tz())
+    end = datetime.combine(last_exclusive, datetime.min.time(), _tz())
+    items: list[Reservation] = []
+    while True:
+        page, total = booking.list_reservations(
+            limit=PAGE, offset=len(items), stylist_id=stylist.id, start_from=start, start_to=end
+        )
+        items.extend(page)
+        if not page or len(items) >= total:
+            return items
+
+
+def _agenda_context() -> dict[str, Any]:
+    stylist = current_stylist()
+    view = "week" if request.args.get("view") == "week" else "day"
+    raw_day = request.args.get("date")
+    try:
+        day = date.fromisoformat(raw_day) if raw_day else salon_today()
+    except ValueError:
+        day = salon_today()
+    first, last = _agenda_range(view, day)
+    reservations = agenda_reservations(stylist, first, last)
+    days: dict[date, list[Reservation]] = {
+        first + timedelta(days=n): [] for n in range((last - first).days)
+    }
+    for r in reservations:
+        days.setdefault(r.start_at.astimezone(_tz()).date(), []).append(r)
+    step = timedelta(days=7 if view == "week" else 1)
+    from pelubot_web.services import catalog
+
+    return {
+        "stylist": stylist,
+        "stylists": catalog.list_stylists(active_only=False) if can_switch_stylist() else [],
+        "scope": scope_args(stylist),
+        "view": view,
+        "day": day,
+        "days": days,
+        "prev_day": day - step,
+        "next_day": day + step,
+        "today": salon_today(),
+        "count": sum(1 for r in reservations if r.status != "cancelled"),
+    }
+
+
+@bp.get("/")
+@login_required
+@require_role("stylist", "admin")
+def agenda() -> Response:
+    return render("portal/agenda.html", partial="portal/_agenda.html", **_agenda_context())
+
+
+def _row(reservation: Reservation, *, toast: str | None = None, refresh: bool = False) -> Response:
+    trigger: dict[str, Any] = {}
+    if toast:
+        trigger["toast"] = {"message": toast}
+    if refresh:
+        trigger["agendaChanged"] = True
+    return render(
+        "portal/reservation.html",
+        partial="portal/_row.html",
+        trigger=trigger,
+        r=reservation,
+        scope=scope_args(reservation.stylist),
+    )
+
+
+def _back_to_agenda(reservation: Reservation, message: str, category: str = "success") -> Response:
+    flash(message, category)
+    day = reservation.start_at.astimezone(_tz()).date().isoformat()
+    return redirect_to(url_for(".agenda", date=day, **scope_args(reservation.stylist)))
+
+
+@bp.get("/reservations/<reservation_uuid>")
+@login_required
+@require_role("stylist", "admin")
+def show(reservation_uuid: str) -> Response:
+    return _row(own_reservation(reservation_uuid))
+
+
+@bp.route("/reservations/<reservation_uuid>/cancel", methods=["GET", "POST"])
+@login_required
+@require_role("stylist", "admin")
+def cancel(reservation_uuid: str) -> Response:
+    reservation = own_reservation(reservation_uuid)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        # Without JavaScript the confirmation is a page of its own.
+        return render(
+            "portal/confirm_cancel.html",
+            r=reservation,
+            form=form,
+            scope=scope_args(reservation.stylist),
+        )
+    try:
+        reservation = booking.cancel_reservation(reservation.uuid, source="portal")
+    except DomainError as error:
+        return _fail(reservation, domain_message(error))
+    message = _("Reservation cancelled.")
+    return _row(reservation, toast=message) if _htmx() else _back_to_agenda(reservation, message)
+
+
+@bp.post("/reservations/<reservation_uuid>/status")
+@login_required
+@require_role("stylist", "admin")
+def set_status(reservation_uuid: str) -> Response:
+    reservation = own_reservation(reservation_uuid)
+    form = StatusForm()
+    status = FINAL_STATUSES.get(form.status.data or "")
+    if not form.validate_on_submit() or status is None:
+        return _fail(reservation, _("Choose completed or no-show."), status=422)
+    try:
+        reservation = booking.set_status(reservation.uuid, status, source="portal")
+    except DomainError as error:
+        return _fail(reservation, domain_message(error))
+    message = _("Marked as completed.") if status == "completed" else _("Marked as no-show.")
+    return _row(reservation, toast=message) if _htmx() else _back_to_agenda(reservation, message)
+
+
+def _htmx() -> bool:
+    from pelubot_web.web.htmx import is_htmx
+
+    return is_htmx()
+
+
+def _fail(reservation: Reservation, message: str, status: int = 409) -> Response:
+    if _htmx():
+        response = _row(reservation, toast=message)
+        response.status_code = status
+        return response
+    return _back_to_agenda(reservation, message, "error")
+
+
+@bp.route("/reservations/<reservation_uuid>/reschedule", methods=["GET", "POST"])
+@login_required
+@require_role("stylist", "admin")
+def reschedule(reservation_uuid: str) -> Response:
+    reservation = own_reservation(reservation_uuid)
+    form = RescheduleForm()
+    source = request.form if request.method == "POST" else request.args
+    local_start = reservation.start_at.astimezone(_tz()).date()
+    day = parse_day(source.get("day"), default=max(local_start, salon_today())) or salon_today()
+    message, status = None, 200
+    if form.validate_on_submit():
+        parsed = parse_slot(form.slot.data)
+        if parsed is None or parsed[0] != reservation.stylist_id:
+            message, status = _("Choose one of the times offered."), 422
+        else:
+            try:
+                reservation = booking.reschedule_reservation(
+                    reservation.uuid, start=parsed[1], source="portal"
+                )
+            except DomainError as error:
+                message = domain_message(error)
+                status = 409 if isinstance(error, SlotTaken) else 422
+            else:
+                toast = _("Reservation moved to %(when)s.", when=_when(reservation))
+                if _htmx():
+                    return _row(reservation, toast=toast, refresh=True)
+                return _back_to_agenda(reservation, toast)
+    elif form.is_submitted():
+        message, status = _("Choose one of the times offered."), 422
+    choices = free_slots(
+        reservation.service_id,
+        day,
+        stylist_id=reservation.stylist_id,
+        ignore_reservation_id=reservation.id,
+    )
+    return render(
+        "portal/reschedule.html",
+        partial="portal/_reschedule_form.html",
+        status=status,
+        r=reservation,
+        form=form,
+        day=day,
+        days=day_choices(day),
+        slot_choices=choices,
+        selected_slot="",
+        show_stylist=False,
+        stylist_names={},
+        message=message,
+        scope=scope_args(reservation.stylist),
+    )
+
+
+def _when(reservation: Reservation) -> str:
+    from pelubot_web.i18n import local_date, local_time
+
+    return f"{local_date(reservation.start_at, 'medium')} {local_time(reservation.start_at)}"
+
+
+@bp.route("/reservations/new", methods=["GET", "POST"])
+@login_required
+@require_role("stylist", "admin")
+def new() -> Response:
+    stylist = current_stylist()
+    offers = sorted(
+        (o for o in stylist.offerings if o.service.active), key=lambda o: o.service.name
+    )
+    form = NewReservationForm(data={"day": salon_today()} if request.method == "GET" else None)
+    form.service.choices = [
+        (o.service_id, f"{o.service.name} · {o.effective_duration_min} min") for o in offers
+    ]
+    if request.method == "GET":
+        form.service.data = request.args.get("service", type=int) or (
+            offers[0].service_id if offers else None
+        )
+        form.day.data = parse_day(request.args.get("day"), default=salon_today())
+    status = 200
+    if form.validate_on_submit():
+        parsed = parse_slot(form.slot.data)
+        if parsed is None or parsed[0] != stylist.id:
+            form.slot.errors = [_("Choose one of the times offered.")]
+            status = 422
+        else:
+            try:
+                reservation = booking.create_reservation(
+                    service_id=form.service.data,
+                    stylist_id=stylist.id,
+                    start=parsed[1],
+                    customer=booking.CustomerInput(
+                        name=form.name.data or "",
+                        phone=form.phone.data or "",
+                        email=form.email.data or None,
+                    ),
+                    notes=(form.notes.data or "").strip() or None,
+                    source="portal",
+                )
+            except DomainError as error:
+                field = (error.field or "").rsplit(".", 1)[-1]
+                error.field = field if field in ("name", "phone", "email") else "slot"
+                form.add_domain_error(error, domain_message(error))
+                status = 409 if isinstance(error, SlotTaken) else 422
+            else:
+                return _back_to_agenda(
+                    reservation, _("Reservation created for %(when)s.", when=_when(reservation))
+                )
+    elif form.is_submitted():
+        status = 422
+    choices = []
+    day = parse_day(form.day.data.isoformat()) if isinstance(form.day.data, date) else None
+    if form.service.data in {o.service_id for o in offers} and day is not None:
+        choices = free_slots(form.service.data, day, stylist_id=stylist.id)
+    selected = form.slot.data or ""
+    parsed_selected = parse_slot(selected)
+    if parsed_selected is None or not is_offered(choices, *parsed_selected):
+        selected = ""
+    return render(
+        "portal/new.html",
+        partial="portal/_new_slots.html" if request.method == "GET" else "portal/_new_form.html",
+        status=status,
+        form=form,
+        stylist=stylist,
+        scope=scope_args(stylist),
+        slot_choices=choices,
+        selected_slot=selected,
+        show_stylist=False,
+        stylist_names={},
+        day=day,
+    )

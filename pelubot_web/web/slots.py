@@ -1,0 +1,92 @@
+"""The slot picker shared by public booking and the portal.
+
+A slot travels in forms as ``"<stylist_id>|<ISO start>"`` and is always re-checked
+against freshly computed availability: a client cannot invent a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+
+from pelubot_web.models.types import utcnow
+from pelubot_web.services.availability import Slot, available_slots
+
+DAYS_SHOWN = 7
+
+
+def slot_value(slot: Slot) -> str:
+    return f"{slot.stylist_id}|{slot.start.isoformat()}"
+
+
+def parse_slot(raw: str | None) -> tuple[int, datetime] | None:
+    """``(stylist_id, aware start)`` from a slot value, or None when malformed."""
+    if not raw or "|" not in raw or len(raw) > 80:
+        return None
+    stylist_part, start_part = raw.split("|", 1)
+    try:
+        stylist_id = int(stylist_part)
+        start = datetime.fromisoformat(start_part)
+    except ValueError:
+        return None
+    if start.tzinfo is None:
+        return None
+    return stylist_id, start
+
+
+def salon_today() -> date:
+    return utcnow().astimezone(current_app.extensions["pelubot_config"].tz).date()
+
+
+def parse_day(raw: str | None, default: date | None = None) -> date | None:
+    """An ISO date from a form, never before today (the salon's today)."""
+    today = salon_today()
+    try:
+        day = date.fromisoformat(raw) if raw else default
+    except ValueError:
+        day = default
+    if day is not None and day < today:
+        day = today
+    return day
+
+
+def day_choices(selected: date | None) -> list[date]:
+    """A week of days to pick from, starting today or at the chosen week."""
+    today = salon_today()
+    first = today if selected is None or selected < today + timedelta(days=DAYS_SHOWN) else selected
+    return [first + timedelta(days=n) for n in range(DAYS_SHOWN)]
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    value: str
+    slot: Slot
+
+
+def slot_choices(
+    service_id: int,
+    day: date,
+    *,
+    stylist_id: int | None,
+    ignore_reservation_id: int | None = None,
+) -> list[SlotChoice]:
+    """Free slots that day. With no stylist chosen, one entry per start time."""
+    slots = available_slots(
+        service_id, day, stylist_id=stylist_id, ignore_reservation_id=ignore_reservation_id
+    )
+    seen: set[datetime] = set()
+    choices = []
+    for slot in slots:
+        if stylist_id is None:
+            if slot.start in seen:
+                continue
+            seen.add(slot.start)
+        choices.append(SlotChoice(slot_value(slot), slot))
+    return choices
+
+
+def is_offered(choices: list[SlotChoice], stylist_id: int, start: datetime) -> bool:
+    """Is this exact (stylist, start) among the free slots?"""
+    return any(c.slot.stylist_id == stylist_id and c.slot.start == start for c in choices)
