@@ -3,7 +3,9 @@
 import sys
 
 from pelubot_web import ConfigError, create_app
+from pelubot_web.observability import configure_logging
 
+configure_logging()
 try:
     app = create_app()
 except ConfigError as exc:

@@ -11,7 +11,9 @@ config = context.config
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
 # Keep the app's own loggers working when migrations run inside a live process.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# (Only when the app has not set up logging itself: wsgi.py installs JSON logging.)
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
@@ -99,6 +101,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations copy tables; foreign keys must not fire while they do. The
+            # PRAGMA only works outside a transaction, so it goes to the driver directly.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -108,6 +114,8 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.invalidate()  # never hand a connection without foreign keys back
 
 
 if context.is_offline_mode():

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pelubot_web.config import Config, ConfigError
 
@@ -39,6 +40,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     _apply_flask_config(app, cfg)
+    if cfg.trusted_proxies:
+        # Client IPs (rate limits, logs) and https come from the proxy's headers.
+        n = cfg.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     _init_extensions(app, cfg)
     _register_blueprints(app)
     return app

@@ -92,6 +92,8 @@ class Config:
     gcal_emulator_url: str = "http://127.0.0.1:8085"
     gcal_timeout_s: float = 10.0
     bind_host: str = "127.0.0.1"
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none).
+    trusted_proxies: int = 0
     public_base_url: str = "http://127.0.0.1:5000"
     # Queue tuning.
     queue_name: str = "calendar-sync"
@@ -134,6 +136,7 @@ class Config:
             "gcal_emulator_url": _str(env, "GCAL_EMULATOR_URL", defaults.gcal_emulator_url),
             "gcal_timeout_s": _float(env, "GCAL_TIMEOUT_S", defaults.gcal_timeout_s, 0.1),
             "bind_host": _str(env, "BIND_HOST", defaults.bind_host),
+            "trusted_proxies": _int(env, "TRUSTED_PROXIES", defaults.trusted_proxies, 0),
             "public_base_url": _str(env, "PUBLIC_BASE_URL", defaults.public_base_url),
             "queue_name": _str(env, "QUEUE_NAME", defaults.queue_name),
             "sync_max_attempts": _int(env, "SYNC_MAX_ATTEMPTS", defaults.sync_max_attempts, 1),

@@ -40,6 +40,8 @@ def configure_engine(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            # SQLite ignores foreign keys (and ON DELETE rules) unless asked, per connection.
+            cursor.execute("PRAGMA foreign_keys = ON")
             if engine.url.database not in (None, "", ":memory:"):
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute("PRAGMA synchronous = NORMAL")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -14,6 +15,9 @@ from flask.wrappers import Response
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 job_id_var: ContextVar[str | None] = ContextVar("job_id", default=None)
+
+access_log = logging.getLogger("pelubot.access")
+QUIET_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 _STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -62,12 +66,26 @@ def init_app(app: Flask) -> None:
         rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         g.request_id = rid
         g.request_id_token = request_id_var.set(rid)
+        g.request_started = time.perf_counter()
 
     @app.after_request
     def _echo_request_id(response: Response) -> Response:
         rid = g.get("request_id")
         if rid:
             response.headers["X-Request-ID"] = rid
+        started = g.pop("request_started", None)
+        # One access line per request; probes and scrapes only at debug level.
+        level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO
+        access_log.log(
+            level,
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+            },
+        )
         return response
 
     @app.teardown_request

@@ -146,3 +146,36 @@ def test_metrics_are_exposed_with_queue_gauges(client: FlaskClient, redis_conn: 
     assert 'pelubot_outbox_rows{status="pending"} 0.0' in text
     assert "pelubot_outbox_oldest_pending_age_seconds 0.0" in text
     assert "pelubot_worker_heartbeat_age_seconds -1.0" in text
+
+
+def test_each_request_is_logged_as_one_line_with_its_id(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="pelubot.access")
+    client.get("/api/v1/services", headers={"X-Request-ID": "req-42"})
+    (record,) = [r for r in caplog.records if r.name == "pelubot.access"]
+    assert record.path == "/api/v1/services"  # type: ignore[attr-defined]
+    assert record.status == 401  # type: ignore[attr-defined]
+    from pelubot_web.observability import JsonFormatter, request_id_var
+
+    token = request_id_var.set("req-42")
+    try:
+        line = JsonFormatter().format(record)
+    finally:
+        request_id_var.reset(token)
+    assert '"request_id": "req-42"' in line and '"status": 401' in line
+
+
+def test_behind_a_trusted_proxy_the_client_ip_comes_from_x_forwarded_for(
+    migrated_database_url: str,
+) -> None:
+    from flask import request
+
+    app = create_app(make_config(migrated_database_url, trusted_proxies=1))
+    app.add_url_rule("/_ip", "ip", lambda: request.remote_addr or "")
+    seen = app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert seen.get_data(as_text=True) == "203.0.113.9"
+    plain = create_app(make_config(migrated_database_url))
+    plain.add_url_rule("/_ip", "ip", lambda: request.remote_addr or "")
+    unseen = plain.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert unseen.get_data(as_text=True) == "127.0.0.1"

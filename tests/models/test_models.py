@@ -68,3 +68,15 @@ def test_postgres_allows_back_to_back_and_over_cancelled(app: Flask) -> None:
     f.reservation(sty, svc, start - timedelta(minutes=30), status="cancelled")
     f.reservation(sty, svc, start - timedelta(minutes=60), minutes=60)
     db.session.commit()
+
+
+def test_a_stylist_with_reservations_cannot_be_deleted(app: Flask) -> None:
+    """Foreign keys hold on SQLite too (PRAGMA foreign_keys), not only on PostgreSQL."""
+    svc = f.service()
+    sty = f.stylist([svc])
+    f.reservation(sty, svc, f.local(f.next_weekday(0), 10))
+    db.session.commit()
+    db.session.delete(sty)
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
