@@ -7,10 +7,12 @@ on that server (named after the given one) and drops them at the end.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,6 +20,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
 
 from pelubot_web import create_app
 from pelubot_web.config import Config
@@ -120,9 +123,23 @@ def config(migrated_database_url: str) -> Config:
     return make_config(migrated_database_url)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests each get their own app context, as in production.
+
+    The ``app`` fixture keeps an app context open for the whole test (so tests can use
+    ``db.session`` directly); without this, every request would share that context's
+    ``g`` and database session with the test and with each other, hiding bugs that only
+    show when each request stands alone. Data a request should see must be committed.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(config: Config) -> Iterator[Flask]:
     application = create_app(config)
+    application.test_client_class = IsolatedClient
     with application.app_context():
         _clean_database(application)
         yield application

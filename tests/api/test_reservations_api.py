@@ -20,6 +20,7 @@ def iso(day: date, hour: int, minute: int = 0) -> str:
 
 
 def count_reservations() -> int:
+    db.session.rollback()  # a fresh snapshot: requests commit through their own sessions
     return int(db.session.scalar(select(func.count(Reservation.id))) or 0)
 
 
@@ -69,6 +70,7 @@ def test_full_conversation_book_read_reschedule_cancel_and_sync(
 
     sync = client.get(f"/api/v1/reservations/{body['id']}/sync", headers=auth)
     assert sync.status_code == 200
+    db.session.rollback()  # see what the requests committed
     job = db.session.get(CalendarSyncJob, sync.get_json()["job_id"])
     assert job is not None and job.target_version == 3
     assert sync.get_json() == {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,21 +24,7 @@ ALL_WEEK = {d: [(time(10), time(14)), (time(15), time(20))] for d in range(7)}
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
-class IsolatedClient(FlaskClient):
-    """A test client whose requests each get their own app context, as in production.
-
-    The suite's ``app`` fixture keeps an app context open for the whole test; without
-    this, every request would share its ``g`` (Flask-Login's user, Flask-WTF's token)
-    and its database session with the test and with each other.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_requests(app: Flask) -> None:
-    app.test_client_class = IsolatedClient
+# Each request runs in its own app context: see IsolatedClient in tests/conftest.py.
 
 
 @pytest.fixture(autouse=True)
