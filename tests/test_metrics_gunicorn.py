@@ -1,0 +1,68 @@
+"""/metrics under gunicorn with several worker processes counts every process's requests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_REDIS_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_request_counts_add_up_across_gunicorn_workers(
+    migrated_database_url: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    prom_dir = tmp_path / "prom"
+    prom_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PELUBOT_")}
+    env.update(
+        PELUBOT_ENV="test",
+        PELUBOT_DATABASE_URL=migrated_database_url,
+        PELUBOT_REDIS_URL=TEST_REDIS_URL,
+        PELUBOT_GCAL_BACKEND="disabled",
+        PROMETHEUS_MULTIPROC_DIR=str(prom_dir),
+    )
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    server = subprocess.Popen(
+        [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(29):  # plus the one above: 30 requests spread over 3 processes
+            urllib.request.urlopen(f"{base}/health", timeout=5).read()
+        text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    match = re.search(r'^flask_http_request_total\{method="GET",status="200"\} (\S+)$', text, re.M)
+    assert match, text[:2000]
+    assert float(match.group(1)) == 30.0
+    assert "pelubot_outbox_rows" in text
