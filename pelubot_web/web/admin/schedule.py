@@ -46,7 +46,7 @@ def hours(stylist_id: int) -> Response:
         status=status,
         stylist=stylist,
         week=schedule_admin.weekly_hours(stylist.id),
-        weekdays=dict(WEEKDAYS),
+        weekdays={choice.value: choice.label for choice in WEEKDAYS},
         form=form,
         delete_form=ConfirmForm(),
     )

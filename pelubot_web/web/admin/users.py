@@ -6,6 +6,7 @@ from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from pelubot_web.services import catalog, user_admin
 from pelubot_web.services.errors import DomainError, NotFound
@@ -16,8 +17,9 @@ from pelubot_web.web.htmx import redirect_to, render
 from pelubot_web.web.messages import domain_message
 
 
-def _stylist_choices() -> list[tuple[int, str]]:
-    return [(0, "—")] + [(s.id, s.name) for s in catalog.list_stylists(active_only=False)]
+def _stylist_choices() -> list[SelectChoice]:
+    stylists = catalog.list_stylists(active_only=False)
+    return [SelectChoice(0, "—")] + [SelectChoice(s.id, s.name) for s in stylists]
 
 
 @bp.get("/users")
