@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(probes_bp)
     api.init_app(app)
     register_check(app, "worker", sync_status.check_worker)
+    register_check(app, "calendar_credentials", sync_status.check_calendar_credentials)
     app.extensions[QUEUE_SNAPSHOT_KEY] = sync_status.queue_snapshot
     web.init_app(app)
     cli.init_app(app)

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -179,3 +180,28 @@ def test_behind_a_trusted_proxy_the_client_ip_comes_from_x_forwarded_for(
     plain.add_url_rule("/_ip", "ip", lambda: request.remote_addr or "")
     unseen = plain.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"})
     assert unseen.get_data(as_text=True) == "127.0.0.1"
+
+
+def test_ready_checks_google_credentials_locally_without_calling_google(
+    migrated_database_url: str, redis_conn: Redis, tmp_path: Path
+) -> None:
+    _worker_reported()
+    missing = tmp_path / "nope.json"
+    app = create_app(
+        make_config(
+            migrated_database_url, gcal_backend="google", gcal_credentials_file=str(missing)
+        )
+    )
+    body = app.test_client().get("/ready").get_json()
+    assert body["failing"] == ["calendar_credentials"]
+    assert "cannot read" in body["checks"]["calendar_credentials"]["error"]
+
+    good = tmp_path / "sa.json"
+    good.write_text('{"client_email": "pelubot@proj.iam.gserviceaccount.com", "private_key": "k"}')
+    app = create_app(
+        make_config(migrated_database_url, gcal_backend="google", gcal_credentials_file=str(good))
+    )
+    response = app.test_client().get("/ready")
+    assert response.status_code == 200, response.get_json()
+    check = response.get_json()["checks"]["calendar_credentials"]
+    assert check["service_account"] == "pelubot@proj.iam.gserviceaccount.com"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import date, datetime, timedelta
@@ -65,6 +66,27 @@ def check_worker(app: Flask) -> dict[str, object]:
     if age > WORKER_STALE_AFTER_S:
         raise RuntimeError(f"last worker heartbeat {age:.0f} s ago")
     return {"heartbeat_age_s": round(age, 1)}
+
+
+def check_calendar_credentials(app: Flask) -> dict[str, object]:
+    """Readiness check: the Google backend has usable credentials (read locally, no call)."""
+    cfg = app.extensions["pelubot_config"]
+    if cfg.gcal_backend != "google":
+        return {"backend": cfg.gcal_backend}
+    path = cfg.gcal_credentials_file
+    if not path:
+        raise RuntimeError("PELUBOT_GCAL_CREDENTIALS_FILE is not set")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            info = json.load(handle)
+    except OSError as exc:
+        raise RuntimeError(f"cannot read the credentials file: {exc.strerror}") from None
+    except ValueError:
+        raise RuntimeError("the credentials file is not valid JSON") from None
+    missing = [k for k in ("client_email", "private_key") if not info.get(k)]
+    if missing:
+        raise RuntimeError(f"the credentials file lacks {', '.join(missing)}")
+    return {"backend": "google", "service_account": info["client_email"]}
 
 
 def queue_snapshot() -> dict[str, object]:
