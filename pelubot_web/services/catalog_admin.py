@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from pelubot_web.extensions import db
-from pelubot_web.models import Service, Stylist, StylistService
-from pelubot_web.services import catalog
+from pelubot_web.models import Reservation, Service, Stylist, StylistService
+from pelubot_web.models.types import utcnow
+from pelubot_web.services import catalog, outbox
 from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
 
 __all__ = [
@@ -134,14 +135,34 @@ def save_stylist(
     clash = db.session.scalar(select(Stylist.id).where(Stylist.slug == slug))
     if clash is not None and clash != stylist.id:
         raise Conflict(f"another stylist already uses the slug {slug!r}", field="slug")
+    calendar_changed = stylist_id is not None and stylist.calendar_id != calendar_id
     stylist.name = name
     stylist.slug = slug
     stylist.calendar_id = calendar_id
     stylist.active = active
     if stylist_id is None:
         db.session.add(stylist)
+    if calendar_changed:
+        _resync_upcoming(stylist)
     _commit()
     return stylist
+
+
+def _resync_upcoming(stylist: Stylist) -> None:
+    """The stylist's calendar changed: queue their live, not yet finished reservations so
+    the worker moves each event to the new calendar (or deletes it when there is none),
+    in this same transaction."""
+    upcoming = db.session.scalars(
+        select(Reservation)
+        .where(
+            Reservation.stylist_id == stylist.id,
+            Reservation.status == "confirmed",
+            Reservation.end_at > utcnow(),
+        )
+        .with_for_update()
+    ).all()
+    for reservation in upcoming:
+        outbox.record_change(reservation)
 
 
 def set_offerings(stylist_id: int, offerings: OfferingInput) -> Stylist:

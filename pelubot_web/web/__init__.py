@@ -10,6 +10,8 @@ from flask import Flask
 
 __all__ = ["init_app"]
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def init_app(app: Flask) -> None:
     from pelubot_web import i18n
@@ -24,5 +26,19 @@ def init_app(app: Flask) -> None:
     access.init_app(app)
     htmx.init_app(app)
     errors.init_app(app)
-    for bp in (auth_bp, portal_bp, booking_bp, ops_bp, admin_bp):
+    blueprints = (auth_bp, portal_bp, booking_bp, ops_bp, admin_bp)
+    for bp in blueprints:
         app.register_blueprint(bp)
+    html_blueprints = frozenset(bp.name for bp in blueprints)
+
+    @app.before_request
+    def _writers_lock_first() -> None:
+        """A form submission reads, then writes: on SQLite it must hold the write lock
+        from its first statement, or a commit by another process in between makes its
+        write fail at once ("database is locked"). A no-op on PostgreSQL."""
+        from flask import request
+
+        from pelubot_web.db_engine import begin_write
+
+        if request.blueprint in html_blueprints and request.method not in SAFE_METHODS:
+            begin_write()

@@ -1,0 +1,51 @@
+"""Changing a stylist's calendar moves their upcoming events; nothing is left behind."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from pelubot_web.extensions import db
+from pelubot_web.gcal.emulator import EmulatorControl
+from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.services.catalog_admin import save_stylist
+from pelubot_web.tasks.calendar import run_sync_job
+from pelubot_web.tasks.runtime import worker_identity
+from tests import factories as f
+from tests.sync.changes import book
+
+
+def _run_open_jobs() -> None:
+    db.session.rollback()
+    ids = db.session.scalars(
+        select(CalendarSyncJob.id).where(CalendarSyncJob.status.in_(("pending", "queued")))
+    ).all()
+    for job_id in ids:
+        run_sync_job(job_id, worker_identity())
+
+
+def test_a_new_calendar_id_moves_upcoming_events_and_removing_it_deletes_them(
+    sync_app: Flask, emulator: EmulatorControl
+) -> None:
+    svc = f.service()
+    ana = f.stylist([svc], slug="ana", name="Ana", calendar_id="old@calendar.test")
+    db.session.commit()
+    day = f.next_weekday(1)
+    first = book(ana, svc, f.local(day, 10))
+    second = book(ana, svc, f.local(day, 12))
+    _run_open_jobs()
+    assert {e["calendarId"] for e in emulator.events()} == {"old@calendar.test"}
+
+    save_stylist(ana.id, name="Ana", slug="ana", calendar_id="new@calendar.test")
+    db.session.rollback()
+    assert {r.sync_status for r in db.session.scalars(select(Reservation))} == {"pending"}
+    _run_open_jobs()
+    events = emulator.events()
+    assert len(events) == 2 and {e["calendarId"] for e in events} == {"new@calendar.test"}
+
+    save_stylist(ana.id, name="Ana", slug="ana", calendar_id="")
+    _run_open_jobs()
+    assert emulator.events() == []
+    db.session.rollback()
+    for res in (first, second):
+        assert db.session.get(Reservation, res.id).synced_calendar_id is None
