@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from pelubot_web.extensions import db
+from pelubot_web.models import Stylist
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services import accounts, demo, sync_status
 from pelubot_web.services.errors import DomainError
@@ -92,6 +94,20 @@ def sync_retry_failed_command() -> None:
     """Send every failed job back to the queue with a fresh attempt budget."""
     count = sync_status.retry_all_failed()
     click.echo(f"Re-queued {count} failed job(s).")
+
+
+@sync_cli.command("resync")
+@click.option("--stylist", "stylist_slug", default=None, help="Only this stylist (slug).")
+def sync_resync_command(stylist_slug: str | None) -> None:
+    """Queue every upcoming reservation again (e.g. after a calendar was emptied by hand)."""
+    stylist_id = None
+    if stylist_slug:
+        stylist = db.session.scalar(select(Stylist).where(Stylist.slug == stylist_slug))
+        if stylist is None:
+            raise click.ClickException(f"no stylist with slug {stylist_slug!r}")
+        stylist_id = stylist.id
+    count = sync_status.resync_upcoming(stylist_id)
+    click.echo(f"Queued {count} upcoming reservation(s) for calendar sync.")
 
 
 @sync_cli.command("retry")

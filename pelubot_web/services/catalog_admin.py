@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from pelubot_web.extensions import db
-from pelubot_web.models import Reservation, Service, Stylist, StylistService
-from pelubot_web.models.types import utcnow
-from pelubot_web.services import catalog, outbox
+from pelubot_web.models import Service, Stylist, StylistService
+from pelubot_web.services import catalog, sync_status
 from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
 
 __all__ = [
@@ -143,26 +142,12 @@ def save_stylist(
     if stylist_id is None:
         db.session.add(stylist)
     if calendar_changed:
-        _resync_upcoming(stylist)
+        # Move each upcoming event to the new calendar (or delete it when there is none),
+        # queued in this same transaction.
+        db.session.flush()
+        sync_status.resync_upcoming(stylist.id, commit=False)
     _commit()
     return stylist
-
-
-def _resync_upcoming(stylist: Stylist) -> None:
-    """The stylist's calendar changed: queue their live, not yet finished reservations so
-    the worker moves each event to the new calendar (or deletes it when there is none),
-    in this same transaction."""
-    upcoming = db.session.scalars(
-        select(Reservation)
-        .where(
-            Reservation.stylist_id == stylist.id,
-            Reservation.status == "confirmed",
-            Reservation.end_at > utcnow(),
-        )
-        .with_for_update()
-    ).all()
-    for reservation in upcoming:
-        outbox.record_change(reservation)
 
 
 def set_offerings(stylist_id: int, offerings: OfferingInput) -> Stylist:

@@ -19,7 +19,7 @@ from pelubot_web.models import IdempotencyRecord
 from pelubot_web.models.types import utcnow
 from pelubot_web.services.errors import IdempotencyMismatch
 
-__all__ = ["RETENTION", "find", "fingerprint", "remember", "replay"]
+__all__ = ["RETENTION", "find", "fingerprint", "purge_expired", "remember", "replay"]
 
 # Keys are honoured for a day, then may be reused.
 RETENTION = timedelta(hours=24)
@@ -74,3 +74,14 @@ def remember(
             response_body=body,
         )
     )
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete records past their retention (the worker's dispatcher calls this)."""
+    result = db.session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < (now or utcnow()) - RETENTION
+        )
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

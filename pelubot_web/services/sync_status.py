@@ -19,7 +19,7 @@ from pelubot_web.models.sync import JOB_STATUSES, OPEN_JOB_STATUSES
 from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
 from pelubot_web.services.errors import InvalidInput, NotFound
-from pelubot_web.services.outbox import enqueue
+from pelubot_web.services.outbox import enqueue, record_change
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,29 @@ def retry_reservation_sync(reservation_uuid: str) -> CalendarSyncJob:
     if status in ("pending", "queued"):
         enqueue(job_id, target_version)
     return _fresh(job_id)
+
+
+def resync_upcoming(stylist_id: int | None = None, *, commit: bool = True) -> int:
+    """Queue every live reservation that has not ended yet (of one stylist, or all).
+
+    For after a calendar was restored or emptied by hand, a stylist's calendar id
+    changed, or the backend was switched on: sync is state-based, so this is always
+    safe. With ``commit=False`` the rows join the caller's transaction.
+    """
+    if commit:
+        begin_write()
+    query = select(Reservation).where(
+        Reservation.status.in_(("confirmed", "completed", "no_show")),
+        Reservation.end_at > utcnow(),
+    )
+    if stylist_id is not None:
+        query = query.where(Reservation.stylist_id == stylist_id)
+    upcoming = db.session.scalars(query.with_for_update()).all()
+    for reservation in upcoming:
+        record_change(reservation)
+    if commit:
+        db.session.commit()  # the after-commit hook enqueues the rows
+    return len(upcoming)
 
 
 def _fresh(job_id: int) -> CalendarSyncJob:

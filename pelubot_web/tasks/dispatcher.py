@@ -29,6 +29,7 @@ from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, Stylist
 from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
+from pelubot_web.services import idempotency
 from pelubot_web.services.outbox import enqueue
 from pelubot_web.services.sync_status import record_worker_heartbeat
 from pelubot_web.tasks.calendar import stale_after_s
@@ -148,6 +149,10 @@ def schedule_pulls() -> int:
     lock_ms = max(100, int(cfg.pull_interval_s * 1000))
     if not redis.set(PULL_LOCK_KEY, "1", nx=True, px=lock_ms):
         return 0
+    # Housekeeping rides on the same once-per-interval lock.
+    purged = idempotency.purge_expired()
+    if purged:
+        log.info("expired idempotency records purged", extra={"count": purged})
     stylist_ids = db.session.scalars(
         select(Stylist.id).where(Stylist.active.is_(True), Stylist.calendar_id.is_not(None))
     ).all()

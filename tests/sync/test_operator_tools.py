@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from redis import Redis
 from rq import Queue
+from sqlalchemy import select
 
 from pelubot_web.extensions import db
 from pelubot_web.gcal.emulator import EmulatorControl
@@ -106,3 +107,54 @@ def test_cli_status_and_retry_failed(
 
     missing = runner.invoke(args=["sync", "retry", "424242"])
     assert missing.exit_code != 0 and "does not exist" in missing.output
+
+
+def test_resync_rebuilds_a_calendar_that_was_emptied_by_hand(
+    sync_app: Flask, runner: FlaskCliRunner, emulator: EmulatorControl, redis_conn: Redis
+) -> None:
+    svc = f.service()
+    ana = f.stylist([svc], slug="ana", calendar_id="ana@calendar.test")
+    bea = f.stylist([svc], slug="bea", calendar_id="bea@calendar.test")
+    db.session.commit()
+    day = f.next_weekday(1)
+    mine = [book(ana, svc, f.local(day, h)) for h in (10, 11)]
+    book(bea, svc, f.local(day, 10))
+    past = f.reservation(ana, svc, f.local(f.next_weekday(1, weeks_ahead=-2), 10))
+    db.session.commit()
+    for res in mine:
+        run_sync_job(res.sync_job_id, worker_identity())
+    emulator.reset()  # somebody wiped the calendar
+
+    result = runner.invoke(args=["sync", "resync", "--stylist", "ana"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 2 upcoming" in result.output
+    db.session.rollback()
+    assert db.session.get(Reservation, past.id).sync_job_id is None, "the past is left alone"
+    for res in mine:
+        job_id = db.session.get(Reservation, res.id).sync_job_id
+        assert run_sync_job(job_id, worker_identity()).status == "succeeded"
+    assert sorted(e["calendarId"] for e in emulator.events()) == ["ana@calendar.test"] * 2
+
+    missing = runner.invoke(args=["sync", "resync", "--stylist", "nadie"])
+    assert missing.exit_code != 0 and "no stylist" in missing.output
+
+
+def test_expired_idempotency_records_are_purged(sync_app: Flask) -> None:
+    from pelubot_web.models import IdempotencyRecord
+    from pelubot_web.services.idempotency import purge_expired
+
+    old = IdempotencyRecord(
+        principal="key:1",
+        key="a",
+        request_fingerprint="x",
+        status_code=201,
+        response_body="{}",
+        created_at=utcnow() - timedelta(hours=25),
+    )
+    fresh = IdempotencyRecord(
+        principal="key:1", key="b", request_fingerprint="x", status_code=201, response_body="{}"
+    )
+    db.session.add_all([old, fresh])
+    db.session.commit()
+    assert purge_expired() == 1
+    assert [r.key for r in db.session.scalars(select(IdempotencyRecord))] == ["b"]
