@@ -102,6 +102,7 @@ def save_service(
     clash = db.session.scalar(select(Service.id).where(Service.slug == slug))
     if clash is not None and clash != service.id:
         raise Conflict(f"another service already uses the slug {slug!r}", field="slug")
+    renamed = service_id is not None and service.name != name
     service.name = name
     service.slug = slug
     service.duration_min = duration_min
@@ -110,6 +111,10 @@ def save_service(
     service.active = active
     if service_id is None:
         db.session.add(service)
+    if renamed:
+        # Upcoming calendar events show the service name: refresh them with this change.
+        db.session.flush()
+        sync_status.resync_upcoming(service_id=service.id, commit=False)
     _commit()
     return service
 
@@ -134,7 +139,9 @@ def save_stylist(
     clash = db.session.scalar(select(Stylist.id).where(Stylist.slug == slug))
     if clash is not None and clash != stylist.id:
         raise Conflict(f"another stylist already uses the slug {slug!r}", field="slug")
-    calendar_changed = stylist_id is not None and stylist.calendar_id != calendar_id
+    calendar_changed = stylist_id is not None and (
+        stylist.calendar_id != calendar_id or stylist.name != name  # events show the name
+    )
     stylist.name = name
     stylist.slug = slug
     stylist.calendar_id = calendar_id
@@ -142,8 +149,8 @@ def save_stylist(
     if stylist_id is None:
         db.session.add(stylist)
     if calendar_changed:
-        # Move each upcoming event to the new calendar (or delete it when there is none),
-        # queued in this same transaction.
+        # Move each upcoming event to the new calendar (or delete it when there is none)
+        # or refresh its text, queued in this same transaction.
         db.session.flush()
         sync_status.resync_upcoming(stylist.id, commit=False)
     _commit()

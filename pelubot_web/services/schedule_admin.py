@@ -1,7 +1,9 @@
-"""Edits of when people work: weekly hours, salon closures and stylists' time off.
+"""Edits of when people work and how they are booked: weekly hours, salon closures,
+stylists' time off and the salon's booking rules.
 
-Each edit validates, commits and invalidates the catalog cache (availability reads the
-schedule from the database on every request, but cached catalog views may include it).
+Each schedule edit validates, commits and invalidates the catalog cache (availability
+reads the schedule from the database on every request, but cached catalog views may
+include it).
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ from datetime import date, datetime, time
 
 from sqlalchemy import select
 
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
-from pelubot_web.models import Reservation, SalonClosure, TimeOff, WorkingHours
+from pelubot_web.models import BookingRules, Reservation, SalonClosure, TimeOff, WorkingHours
 from pelubot_web.services import catalog
 from pelubot_web.services.catalog_admin import get_stylist
 from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
 
 __all__ = [
+    "BUFFER_AFTER_RANGE",
+    "MAX_ADVANCE_RANGE",
+    "MIN_NOTICE_RANGE",
+    "SLOT_GRANULARITIES",
     "add_closure",
     "add_time_off",
     "add_working_hours",
@@ -25,8 +32,16 @@ __all__ = [
     "delete_working_hours",
     "list_closures",
     "list_time_off",
+    "update_booking_rules",
     "weekly_hours",
 ]
+
+# What admins may choose for the booking rules (inclusive ranges). The grid divides an
+# hour evenly, so every hour starts the same way.
+SLOT_GRANULARITIES = (5, 10, 15, 20, 30, 60)
+BUFFER_AFTER_RANGE = (0, 120)  # minutes
+MIN_NOTICE_RANGE = (0, 7 * 24 * 60)  # minutes: up to a week
+MAX_ADVANCE_RANGE = (1, 365)  # days
 
 
 def _commit() -> None:
@@ -145,3 +160,41 @@ def delete_time_off(stylist_id: int, time_off_id: int) -> None:
         raise NotFound(f"time off {time_off_id} does not exist")
     db.session.delete(row)
     _commit()
+
+
+def _check_range(field: str, value: int, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if not low <= value <= high:
+        raise InvalidInput(f"must be between {low} and {high}", field=field)
+
+
+def update_booking_rules(
+    *,
+    slot_granularity_min: int,
+    buffer_after_min: int,
+    min_notice_min: int,
+    max_advance_days: int,
+) -> BookingRules:
+    """Replace the salon's booking rules (the single row, created on the first save).
+
+    Availability and the booking re-check read the rules from the database on every
+    call and no cache holds them, so the next request of every process applies them.
+    Existing reservations keep their times and their buffer (``busy_until``).
+    """
+    if slot_granularity_min not in SLOT_GRANULARITIES:
+        choices = ", ".join(map(str, SLOT_GRANULARITIES))
+        raise InvalidInput(f"must be one of {choices}", field="slot_granularity_min")
+    _check_range("buffer_after_min", buffer_after_min, BUFFER_AFTER_RANGE)
+    _check_range("min_notice_min", min_notice_min, MIN_NOTICE_RANGE)
+    _check_range("max_advance_days", max_advance_days, MAX_ADVANCE_RANGE)
+    begin_write()  # reads the row, then writes it
+    rules = db.session.get(BookingRules, 1)
+    if rules is None:
+        rules = BookingRules(id=1)
+        db.session.add(rules)
+    rules.slot_granularity_min = slot_granularity_min
+    rules.buffer_after_min = buffer_after_min
+    rules.min_notice_min = min_notice_min
+    rules.max_advance_days = max_advance_days
+    db.session.commit()  # not in the catalog cache: nothing to invalidate
+    return rules

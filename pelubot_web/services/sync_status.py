@@ -237,8 +237,10 @@ def retry_reservation_sync(reservation_uuid: str) -> CalendarSyncJob:
     return _fresh(job_id)
 
 
-def resync_upcoming(stylist_id: int | None = None, *, commit: bool = True) -> int:
-    """Queue every live reservation that has not ended yet (of one stylist, or all).
+def resync_upcoming(
+    stylist_id: int | None = None, *, service_id: int | None = None, commit: bool = True
+) -> int:
+    """Queue every live reservation that has not ended yet (of a stylist, a service, or all).
 
     For after a calendar was restored or emptied by hand, a stylist's calendar id
     changed, or the backend was switched on: sync is state-based, so this is always
@@ -252,6 +254,8 @@ def resync_upcoming(stylist_id: int | None = None, *, commit: bool = True) -> in
     )
     if stylist_id is not None:
         query = query.where(Reservation.stylist_id == stylist_id)
+    if service_id is not None:
+        query = query.where(Reservation.service_id == service_id)
     upcoming = db.session.scalars(query.with_for_update()).all()
     for reservation in upcoming:
         record_change(reservation)

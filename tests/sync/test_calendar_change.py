@@ -49,3 +49,21 @@ def test_a_new_calendar_id_moves_upcoming_events_and_removing_it_deletes_them(
     db.session.rollback()
     for res in (first, second):
         assert db.session.get(Reservation, res.id).synced_calendar_id is None
+
+
+def test_renaming_a_service_refreshes_the_text_of_upcoming_events(
+    sync_app: Flask, emulator: EmulatorControl
+) -> None:
+    from pelubot_web.services.catalog_admin import save_service
+
+    svc = f.service(name="Corte", slug="corte", duration_min=30, price_cents=1800)
+    ana = f.stylist([svc], calendar_id="ana@calendar.test")
+    db.session.commit()
+    book(ana, svc, f.local(f.next_weekday(1), 10))
+    _run_open_jobs()
+    assert emulator.events()[0]["summary"].startswith("Corte —")
+
+    save_service(svc.id, name="Corte y peinado", slug="corte", duration_min=30, price_cents=1800)
+    _run_open_jobs()
+    (event,) = emulator.events()
+    assert event["summary"].startswith("Corte y peinado —")

@@ -1,4 +1,5 @@
-"""Admin ``/admin``: services, stylists and what they offer, weekly hours, closures, users."""
+"""Admin ``/admin``: services, stylists and what they offer, weekly hours, closures,
+booking rules, users."""
 
 from flask import Blueprint
 

@@ -13,9 +13,15 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from pelubot_web.models.user import ROLES
+from pelubot_web.services.schedule_admin import (
+    BUFFER_AFTER_RANGE,
+    MAX_ADVANCE_RANGE,
+    MIN_NOTICE_RANGE,
+    SLOT_GRANULARITIES,
+)
 from pelubot_web.web.forms import BaseForm
 
 SLUG = Regexp(
@@ -74,6 +80,29 @@ class ClosureForm(BaseForm):
     start_date = DateField(_l("First day"), validators=[DataRequired()])
     end_date = DateField(_l("Last day"), validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+
+
+def _within(bounds: tuple[int, int]) -> NumberRange:
+    return NumberRange(min=bounds[0], max=bounds[1])
+
+
+class RulesForm(BaseForm):
+    # InputRequired, not DataRequired: 0 is a valid buffer and notice.
+    slot_granularity_min = SelectField(
+        _l("Appointments start every"),
+        coerce=int,
+        choices=[SelectChoice(m, _l("%(min)s min", min=m)) for m in SLOT_GRANULARITIES],
+    )
+    buffer_after_min = IntegerField(
+        _l("Free time after each appointment (minutes)"),
+        validators=[InputRequired(), _within(BUFFER_AFTER_RANGE)],
+    )
+    min_notice_min = IntegerField(
+        _l("Minimum notice (minutes)"), validators=[InputRequired(), _within(MIN_NOTICE_RANGE)]
+    )
+    max_advance_days = IntegerField(
+        _l("Maximum advance (days)"), validators=[InputRequired(), _within(MAX_ADVANCE_RANGE)]
+    )
 
 
 class NewUserForm(BaseForm):

@@ -1,4 +1,4 @@
-"""Admin views of weekly working hours and salon closures."""
+"""Admin views of weekly working hours, salon closures and the booking rules."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from pelubot_web.services import catalog_admin, schedule_admin
+from pelubot_web.services import catalog, catalog_admin, schedule_admin
 from pelubot_web.services.errors import DomainError, NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.admin import bp
-from pelubot_web.web.admin.forms import WEEKDAYS, ClosureForm, ConfirmForm, HoursForm
+from pelubot_web.web.admin.forms import WEEKDAYS, ClosureForm, ConfirmForm, HoursForm, RulesForm
 from pelubot_web.web.htmx import empty, is_htmx, redirect_to, render
 from pelubot_web.web.messages import domain_message
 from pelubot_web.web.slots import salon_today
@@ -107,3 +107,30 @@ def delete_closure(closure_id: int) -> Response:
             return empty(trigger={"toast": {"message": _("Closure removed.")}})
         flash(_("Closure removed."), "success")
     return redirect_to(url_for(".closures"))
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@login_required
+@require_role("admin")
+def rules() -> Response:
+    form = RulesForm(obj=catalog.booking_rules())
+    status = 200
+    if form.validate_on_submit():
+        assert form.buffer_after_min.data is not None
+        assert form.min_notice_min.data is not None and form.max_advance_days.data is not None
+        try:
+            schedule_admin.update_booking_rules(
+                slot_granularity_min=form.slot_granularity_min.data,
+                buffer_after_min=form.buffer_after_min.data,
+                min_notice_min=form.min_notice_min.data,
+                max_advance_days=form.max_advance_days.data,
+            )
+        except DomainError as error:
+            form.add_domain_error(error, domain_message(error))
+            status = 422
+        else:
+            flash(_("Booking rules saved."), "success")
+            return redirect_to(url_for(".rules"))
+    elif form.is_submitted():
+        status = 422
+    return render("admin/rules.html", partial="admin/_rules_form.html", status=status, form=form)
