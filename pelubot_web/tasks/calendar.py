@@ -89,7 +89,7 @@ def claim(job_id: int, worker: str, now: datetime) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-class _Heartbeat:
+class Heartbeat:
     """Refreshes ``heartbeat_at`` from a side thread while the job talks to Google."""
 
     def __init__(self, job_id: int, worker: str, interval_s: float) -> None:
@@ -100,7 +100,7 @@ class _Heartbeat:
         self._app = current_app._get_current_object()  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
 
-    def __enter__(self) -> _Heartbeat:
+    def __enter__(self) -> Heartbeat:
         self._thread.start()
         return self
 
@@ -109,20 +109,25 @@ class _Heartbeat:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                with db.engine.begin() as conn:
-                    conn.execute(
-                        update(CalendarSyncJob)
-                        .where(
-                            CalendarSyncJob.id == self._job_id,
-                            CalendarSyncJob.locked_by == self._worker,
-                            CalendarSyncJob.status == "processing",
-                        )
-                        .values(heartbeat_at=utcnow())
+        # A new thread has no app context of its own: db.engine needs the app's.
+        with self._app.app_context():
+            while not self._stop.wait(self._interval):
+                self._beat()
+
+    def _beat(self) -> None:
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(CalendarSyncJob)
+                    .where(
+                        CalendarSyncJob.id == self._job_id,
+                        CalendarSyncJob.locked_by == self._worker,
+                        CalendarSyncJob.status == "processing",
                     )
-            except Exception:  # a missed beat only risks a harmless re-run
-                log.warning("heartbeat update failed", exc_info=True)
+                    .values(heartbeat_at=utcnow())
+                )
+        except Exception:  # a missed beat only risks a harmless re-run
+            log.warning("heartbeat update failed", exc_info=True)
 
 
 def _event_data(reservation: Reservation) -> EventData:
@@ -200,7 +205,7 @@ def run_sync_job(job_id: int, worker: str) -> Outcome:
         required = cfg.gcal_backend != "disabled" and bool(
             reservation.stylist.calendar_id or reservation.synced_calendar_id
         )
-        with _Heartbeat(job_id, worker, heartbeat_interval_s()):
+        with Heartbeat(job_id, worker, heartbeat_interval_s()):
             calendar_id = make_google_match(reservation) if required else None
     except GoogleCalendarError as exc:
         code = str(exc.status) if exc.status else (exc.reason or "connection")

@@ -9,10 +9,11 @@ from datetime import timedelta
 from flask import Flask
 from redis import Redis
 from rq import Queue
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from pelubot_web import create_app
 from pelubot_web.config import Config
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal import event_id_for
 from pelubot_web.gcal.emulator import EmulatorControl
@@ -267,3 +268,34 @@ def test_dispatcher_re_enqueues_rows_redis_lost(sync_app: Flask, redis_conn: Red
     queued_a_while_ago()
     assert enqueue_due_rows() == 0
     assert queue.job_ids == [f"calsync-{job.id}-v1"]
+
+
+def test_the_heartbeat_keeps_a_long_running_row_fresh(sync_app: Flask) -> None:
+    from pelubot_web.tasks.calendar import Heartbeat
+
+    svc, ana, _ = _setup()
+    job = _job_of(book(ana, svc, f.local(f.next_weekday(1), 10)))
+    long_ago = utcnow() - timedelta(minutes=10)
+    assert claim(job.id, "host-h:1", utcnow())
+    db.session.execute(
+        update(CalendarSyncJob).where(CalendarSyncJob.id == job.id).values(heartbeat_at=long_ago)
+    )
+    db.session.commit()
+    with Heartbeat(job.id, "host-h:1", interval_s=0.05):
+        for _ in range(100):
+            db.session.rollback()
+            beat = db.session.get(CalendarSyncJob, job.id).heartbeat_at
+            if beat is not None and beat > long_ago:
+                break
+            threading.Event().wait(0.05)
+    assert beat is not None and beat > utcnow() - timedelta(seconds=10)
+    # A row is only refreshed for the worker that owns it.
+    begin_write()
+    db.session.execute(
+        update(CalendarSyncJob).where(CalendarSyncJob.id == job.id).values(heartbeat_at=long_ago)
+    )
+    db.session.commit()
+    with Heartbeat(job.id, "someone-else:2", interval_s=0.05):
+        threading.Event().wait(0.3)
+    db.session.rollback()
+    assert db.session.get(CalendarSyncJob, job.id).heartbeat_at == long_ago
