@@ -12,8 +12,11 @@ from sqlalchemy import select
 
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
+from pelubot_web.gcal.emulator import EmulatorControl
 from pelubot_web.models import Reservation, Service, Stylist
 from pelubot_web.services.outbox import record_change
+from pelubot_web.tasks.calendar import run_sync_job
+from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
 
 
@@ -64,3 +67,10 @@ def cancel(reservation_id: int) -> Reservation:
 
 def minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
+
+
+def fail_first_sync(reservation: Reservation, emulator: EmulatorControl) -> None:
+    """Run the reservation's sync once against a permanent 403, so its job ends failed."""
+    emulator.add_fault(status=403, reason="forbidden", count=1)
+    run_sync_job(reservation.sync_job_id, worker_identity())  # type: ignore[arg-type]
+    db.session.rollback()

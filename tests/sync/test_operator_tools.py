@@ -20,7 +20,7 @@ from pelubot_web.services.errors import InvalidInput, NotFound
 from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
-from tests.sync.changes import book
+from tests.sync.changes import book, fail_first_sync
 
 
 def _failed_booking(emulator: EmulatorControl, hour: int = 10) -> Reservation:
@@ -28,9 +28,7 @@ def _failed_booking(emulator: EmulatorControl, hour: int = 10) -> Reservation:
     ana = f.stylist([svc], calendar_id=f"ana{hour}@calendar.test")
     db.session.commit()
     res = book(ana, svc, f.local(f.next_weekday(1), hour))
-    emulator.add_fault(status=403, reason="forbidden", count=1)
-    run_sync_job(res.sync_job_id, worker_identity())
-    db.session.rollback()
+    fail_first_sync(res, emulator)
     return db.session.get(Reservation, res.id)
 
 

@@ -16,7 +16,7 @@ from pelubot_web.services.accounts import create_api_key
 from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
-from tests.sync.changes import book
+from tests.sync.changes import book, fail_first_sync
 
 
 def _keys() -> tuple[dict[str, str], dict[str, str]]:
@@ -42,8 +42,7 @@ def test_sync_state_follows_the_job_from_pending_to_failed_to_synced(
     assert body["status"] == "pending" and body["job_id"] == res.sync_job_id
     assert body["attempts"] == 0
 
-    emulator.add_fault(status=403, reason="forbidden", count=1)
-    run_sync_job(res.sync_job_id, worker_identity())
+    fail_first_sync(res, emulator)
     body = client.get(url, headers=booking_key).get_json()
     assert body["status"] == "failed" and body["attempts"] == 1
     assert "forbidden" in body["last_error"]
@@ -83,8 +82,7 @@ def test_ops_list_filters_paginates_and_validates(
 ) -> None:
     _, ops_key = _keys()
     res = _booked()
-    emulator.add_fault(status=403, reason="forbidden", count=1)
-    run_sync_job(res.sync_job_id, worker_identity())
+    fail_first_sync(res, emulator)
     other = book(res.stylist, res.service, f.local(f.next_weekday(2), 12))
 
     page = client.get("/api/v1/admin/calendar-jobs?status=failed", headers=ops_key).get_json()
@@ -110,8 +108,7 @@ def test_ops_retry_requeues_a_failed_job(
 ) -> None:
     _, ops_key = _keys()
     res = _booked()
-    emulator.add_fault(status=403, reason="forbidden", count=1)
-    run_sync_job(res.sync_job_id, worker_identity())
+    fail_first_sync(res, emulator)
     response = client.post(f"/api/v1/admin/calendar-jobs/{res.sync_job_id}/retry", headers=ops_key)
     assert response.status_code == 202
     assert response.get_json()["status"] == "queued"

@@ -51,6 +51,17 @@ def _salon() -> tuple[object, object, object]:
     return svc, ana, bea
 
 
+def _wait_until_a_worker_holds(reservation: Reservation) -> int:
+    """The id of the reservation's outbox row, once a worker has claimed it."""
+    job_id = db.session.get(Reservation, reservation.id).sync_job_id
+    wait_until(
+        lambda: db.session.get(CalendarSyncJob, job_id).status == "processing",
+        what="worker holds the row",
+    )
+    assert job_id is not None
+    return job_id
+
+
 def _events_by_id(emulator: EmulatorControl) -> dict[str, dict[str, object]]:
     return {e["id"]: e for e in emulator.events()}
 
@@ -150,11 +161,7 @@ def test_worker_killed_mid_call_is_recovered_with_exactly_one_event(
     emulator.add_fault(latency_ms=3000, count=1, methods=["insert"])
     res = book(ana, svc, f.local(f.next_weekday(1), 12))
     first = start_worker()
-    job_id = db.session.get(Reservation, res.id).sync_job_id
-    wait_until(
-        lambda: db.session.get(CalendarSyncJob, job_id).status == "processing",
-        what="worker holds the row",
-    )
+    job_id = _wait_until_a_worker_holds(res)
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(timeout=10)
     db.session.rollback()
@@ -173,11 +180,7 @@ def test_sigterm_lets_the_running_job_finish_then_exits_cleanly(
     emulator.add_fault(latency_ms=1500, count=1, methods=["insert"])
     res = book(ana, svc, f.local(f.next_weekday(1), 12))
     worker = start_worker()
-    job_id = db.session.get(Reservation, res.id).sync_job_id
-    wait_until(
-        lambda: db.session.get(CalendarSyncJob, job_id).status == "processing",
-        what="worker holds the row",
-    )
+    job_id = _wait_until_a_worker_holds(res)
     assert worker.terminate(timeout=30) == 0, worker.log()
     db.session.rollback()
     assert db.session.get(CalendarSyncJob, job_id).status == "succeeded"
