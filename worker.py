@@ -66,7 +66,10 @@ def main() -> int:
     with app.app_context():
         recovered = recover_stale_rows()
         db.session.remove()
-        log.info("worker starting", extra={"worker": name, "recovered_rows": recovered})
+        log.info(
+            "worker starting",
+            extra={"worker": name, "recovered_rows": recovered, "config": cfg.redacted()},
+        )
         dispatcher = DispatcherThread(app, name)
         dispatcher.start()
         try:

@@ -182,6 +182,9 @@ def test_sigterm_lets_the_running_job_finish_then_exits_cleanly(
     worker = start_worker()
     job_id = _wait_until_a_worker_holds(res)
     assert worker.terminate(timeout=30) == 0, worker.log()
+    log = worker.log()
+    assert '"worker starting"' in log and '"secret_key": "***"' in log
+    assert "worker-test-secret" not in log, "secrets are never logged"
     db.session.rollback()
     assert db.session.get(CalendarSyncJob, job_id).status == "succeeded"
     assert len(emulator.events()) == 1
