@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -52,12 +53,11 @@ def test_upgrade_check_and_downgrade_on_an_empty_database(
         db.engine.dispose()
 
 
+# SQLite has no exclusion constraints; the booking transaction guards it instead.
+@pytest.mark.skipif(DIALECT != "postgresql", reason="exclusion constraints are PostgreSQL-only")
 def test_postgres_has_the_no_overlap_exclusion_constraint(
     database_factory: DatabaseFactory,
 ) -> None:
-    if DIALECT != "postgresql":
-        # SQLite has no exclusion constraints; the booking transaction guards it instead.
-        return
     app = create_app(make_config(database_factory.new_url("exclusion")))
     with app.app_context():
         upgrade()
