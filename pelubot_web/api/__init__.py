@@ -9,8 +9,6 @@ each view (outermost), and is added to ``_blueprints()``.
 from __future__ import annotations
 
 import http
-import importlib
-import importlib.util
 
 from flask import Flask
 from flask_smorest import Api, Blueprint
@@ -47,14 +45,9 @@ class PelubotApi(Api):  # type: ignore[misc]
 
 
 def _blueprints() -> list[Blueprint]:
-    from pelubot_web.api import catalog, reservations, slots
+    from pelubot_web.api import catalog, reservations, slots, sync
 
-    blueprints = [catalog.blp, slots.blp, reservations.blp]
-    # The calendar-sync endpoints (retry, ops) live in api/sync.py once that lands.
-    if importlib.util.find_spec("pelubot_web.api.sync") is not None:
-        sync = importlib.import_module("pelubot_web.api.sync")
-        blueprints.append(sync.blp)
-    return blueprints
+    return [catalog.blp, slots.blp, reservations.blp, sync.blp]
 
 
 def init_app(app: Flask) -> None:

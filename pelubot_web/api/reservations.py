@@ -9,7 +9,6 @@ from typing import Any
 from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask.wrappers import Response
-from sqlalchemy import select
 
 from pelubot_web.api.auth import current_principal, require_scope
 from pelubot_web.api.blueprint import api_blueprint
@@ -21,10 +20,10 @@ from pelubot_web.api.schemas import (
     ReservationSchema,
     ReservationUpdateSchema,
     SyncSchema,
+    preload_sync_jobs,
     sync_view,
 )
-from pelubot_web.extensions import db
-from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.models import IdempotencyRecord, Reservation
 from pelubot_web.services import booking, idempotency
 from pelubot_web.services.errors import Conflict
 
@@ -36,6 +35,10 @@ LOCATION_HEADER = {"Location": {"schema": {"type": "string"}, "description": "Th
 
 def _location(reservation_uuid: str) -> str:
     return url_for("reservations.ReservationItem", reservation_id=uuid.UUID(reservation_uuid))
+
+
+def _reservation_json(reservation: Reservation) -> str:
+    return json.dumps(ReservationSchema().dump(reservation), ensure_ascii=False)
 
 
 def _json_response(body: str, status: int, headers: dict[str, str]) -> Response:
@@ -60,10 +63,7 @@ class ReservationCollection(MethodView):
             status=query.get("status"),
             phone=query.get("phone"),
         )
-        # Load the page's outbox rows at once (sync.attempts) instead of one per item.
-        job_ids = [r.sync_job_id for r in items if r.sync_job_id is not None]
-        if job_ids:
-            db.session.scalars(select(CalendarSyncJob).where(CalendarSyncJob.id.in_(job_ids)))
+        preload_sync_jobs(items)
         return page(items, total, query)
 
     @require_scope("booking")
@@ -88,7 +88,7 @@ class ReservationCollection(MethodView):
 
         def remember(reservation: Reservation) -> None:
             if key:
-                body = json.dumps(ReservationSchema().dump(reservation), ensure_ascii=False)
+                body = _reservation_json(reservation)
                 idempotency.remember(principal, key, request_fingerprint, 201, body)
 
         customer = data["customer"]
@@ -110,11 +110,11 @@ class ReservationCollection(MethodView):
             if record is None:
                 raise
             return _replay(record, request_fingerprint)
-        body = json.dumps(ReservationSchema().dump(reservation), ensure_ascii=False)
+        body = _reservation_json(reservation)
         return _json_response(body, 201, {"Location": _location(reservation.uuid)})
 
 
-def _replay(record: Any, request_fingerprint: str) -> Response:
+def _replay(record: IdempotencyRecord, request_fingerprint: str) -> Response:
     status, body = idempotency.replay(record, request_fingerprint)
     headers = {"Idempotent-Replayed": "true"}
     reservation_id = json.loads(body).get("id")

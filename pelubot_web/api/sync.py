@@ -6,12 +6,12 @@ import uuid
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, pre_dump, validate
+from marshmallow import fields, validate
 
 from pelubot_web.api.auth import require_scope
 from pelubot_web.api.blueprint import api_blueprint
 from pelubot_web.api.pagination import PaginationQuerySchema, page, page_schema
-from pelubot_web.api.schemas import MAX_ID, BoundedDate, SalonDateTime, SyncSchema, sync_view
+from pelubot_web.api.schemas import BoundedDate, Id, SalonDateTime, SyncSchema, sync_view
 from pelubot_web.models import CalendarSyncJob
 from pelubot_web.models.sync import JOB_STATUSES
 from pelubot_web.services import booking, sync_status
@@ -25,8 +25,10 @@ blp = api_blueprint(
 
 class CalendarJobSchema(ma.Schema):
     id = fields.Integer(required=True)
-    reservation_id = fields.String(required=True, metadata={"format": "uuid"})
-    professional_id = fields.Integer(required=True)
+    reservation_id = fields.String(
+        required=True, attribute="reservation.uuid", metadata={"format": "uuid"}
+    )
+    professional_id = fields.Integer(required=True, attribute="reservation.stylist_id")
     status = fields.String(required=True, metadata={"enum": JOB_STATUSES})
     target_version = fields.Integer(required=True)
     attempts = fields.Integer(required=True)
@@ -39,31 +41,10 @@ class CalendarJobSchema(ma.Schema):
     started_at = SalonDateTime(required=True, allow_none=True)
     finished_at = SalonDateTime(required=True, allow_none=True)
 
-    @pre_dump
-    def _from_model(self, obj: Any, **_kwargs: Any) -> Any:
-        if not isinstance(obj, CalendarSyncJob):
-            return obj
-        return {
-            "id": obj.id,
-            "reservation_id": obj.reservation.uuid,
-            "professional_id": obj.reservation.stylist_id,
-            "status": obj.status,
-            "target_version": obj.target_version,
-            "attempts": obj.attempts,
-            "max_attempts": obj.max_attempts,
-            "available_at": obj.available_at,
-            "locked_by": obj.locked_by,
-            "heartbeat_at": obj.heartbeat_at,
-            "last_error": obj.last_error,
-            "created_at": obj.created_at,
-            "started_at": obj.started_at,
-            "finished_at": obj.finished_at,
-        }
-
 
 class CalendarJobQuerySchema(PaginationQuerySchema):
     status = fields.String(validate=validate.OneOf(JOB_STATUSES), metadata={"enum": JOB_STATUSES})
-    professional_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    professional_id = Id()
     date = BoundedDate(metadata={"description": "Reservations starting that salon-local day"})
 
 

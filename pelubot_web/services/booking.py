@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from pelubot_web.db_engine import write_transaction_options
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.metrics import RESERVATION_ACTIONS
 from pelubot_web.models import Customer, Reservation
@@ -126,16 +126,11 @@ def _is_overlap(exc: IntegrityError) -> bool:
 def _write_transaction() -> Iterator[None]:
     """One booking transaction: write lock first (SQLite), commit or roll back as a unit.
 
-    The session must not hold unsaved changes; a read-only transaction it holds (e.g.
-    from authenticating the caller) is ended first, because a SQLite read transaction
-    cannot be upgraded to the write lock safely.
+    ``begin_write`` ends a read-only transaction the session holds (e.g. from
+    authenticating the caller) and refuses unsaved changes.
     """
+    begin_write()
     session = db.session()  # the request's Session (the scoped_session registry's)
-    if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("booking needs a session without pending changes")
-        session.rollback()
-    session.connection(execution_options=write_transaction_options())
     try:
         yield
         session.commit()

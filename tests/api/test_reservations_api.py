@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, IdempotencyRecord, Reservation
@@ -282,3 +282,26 @@ def test_reschedule_validation_and_not_modifiable(
         f"/api/v1/reservations/{rid}", json={"start": iso(monday, 12)}, headers=auth
     )
     assert late.status_code == 409 and late.get_json()["code"] == "not_modifiable"
+
+
+def test_a_page_of_reservations_reads_their_sync_jobs_in_one_query(
+    client: FlaskClient, salon: f.Salon, auth: dict[str, str], monday: date
+) -> None:
+    for i, hour in enumerate([10, 11, 12]):
+        response = client.post(
+            "/api/v1/reservations", json=booking_body(salon, iso(monday, hour), i), headers=auth
+        )
+        assert response.status_code == 201
+    job_queries: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM calendar_sync_jobs" in statement:
+            job_queries.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/api/v1/reservations", headers=auth).get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert [r["sync"]["attempts"] for r in page["items"]] == [0, 0, 0]
+    assert len(job_queries) == 1
