@@ -48,6 +48,14 @@ def _slug(value: str) -> str:
     return value
 
 
+def _check_slug_free(model: type[Service] | type[Stylist], slug: str, own_id: int | None) -> None:
+    """Slugs are unique per kind: ``Conflict`` when another row already uses this one."""
+    clash = db.session.scalar(select(model.id).where(model.slug == slug))
+    if clash is not None and clash != own_id:
+        kind = model.__name__.lower()
+        raise Conflict(f"another {kind} already uses the slug {slug!r}", field="slug")
+
+
 def _duration(value: int | None, field: str = "duration_min") -> int:
     if value is None or not 1 <= value <= MAX_DURATION_MIN:
         raise InvalidInput(f"must be between 1 and {MAX_DURATION_MIN} minutes", field=field)
@@ -99,9 +107,7 @@ def save_service(
     if not CURRENCY_RE.match(currency):
         raise InvalidInput("must be a 3-letter currency code such as EUR", field="currency")
     service = Service() if service_id is None else get_service(service_id)
-    clash = db.session.scalar(select(Service.id).where(Service.slug == slug))
-    if clash is not None and clash != service.id:
-        raise Conflict(f"another service already uses the slug {slug!r}", field="slug")
+    _check_slug_free(Service, slug, service.id)
     renamed = service_id is not None and service.name != name
     service.name = name
     service.slug = slug
@@ -136,9 +142,7 @@ def save_stylist(
     ):
         raise InvalidInput("must be a calendar id without spaces", field="calendar_id")
     stylist = Stylist() if stylist_id is None else get_stylist(stylist_id)
-    clash = db.session.scalar(select(Stylist.id).where(Stylist.slug == slug))
-    if clash is not None and clash != stylist.id:
-        raise Conflict(f"another stylist already uses the slug {slug!r}", field="slug")
+    _check_slug_free(Stylist, slug, stylist.id)
     calendar_changed = stylist_id is not None and (
         stylist.calendar_id != calendar_id or stylist.name != name  # events show the name
     )

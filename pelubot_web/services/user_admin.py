@@ -11,9 +11,9 @@ from pelubot_web.extensions import db
 from pelubot_web.models import Stylist, User
 from pelubot_web.models.user import ROLES
 from pelubot_web.services import accounts
-from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+from pelubot_web.services.errors import Conflict, DomainError, InvalidInput, NotFound
 
-__all__ = ["create_user", "list_users", "update_user"]
+__all__ = ["create_user", "get_user", "list_users", "update_user"]
 
 
 def list_users() -> list[User]:
@@ -37,7 +37,13 @@ def _stylist_slug(stylist_id: int | None) -> str | None:
 
 
 def create_user(email: str, password: str, role: str, stylist_id: int | None) -> User:
-    return accounts.create_user(email, password, role, _stylist_slug(stylist_id))
+    """Create a portal user linked by stylist id; errors name the admin form's fields."""
+    try:
+        return accounts.create_user(email, password, role, _stylist_slug(stylist_id))
+    except DomainError as error:
+        if error.field == "stylist":  # accounts speaks of the CLI's --stylist SLUG
+            error.field = "stylist_id"
+        raise
 
 
 def update_user(

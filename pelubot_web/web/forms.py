@@ -7,6 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 
 from pelubot_web.services.errors import DomainError
+from pelubot_web.web.messages import domain_message
 
 
 class BaseForm(FlaskForm):
@@ -25,3 +26,9 @@ class BaseForm(FlaskForm):
             target.errors.append(message)
         else:
             self.form_errors.append(message)
+
+    def show_domain_error(self, error: DomainError) -> int:
+        """Show a service error in words; returns the response status for it:
+        409 when the change clashes with existing data, 422 when the input is wrong."""
+        self.add_domain_error(error, domain_message(error))
+        return 409 if error.code == "conflict" else 422

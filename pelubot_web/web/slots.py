@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 
+from pelubot_web.models import Reservation
 from pelubot_web.models.types import utcnow
 from pelubot_web.services.availability import Slot, available_slots
 
@@ -34,6 +36,14 @@ def parse_slot(raw: str | None) -> tuple[int, datetime] | None:
     if start.tzinfo is None:
         return None
     return stylist_id, start
+
+
+def parse_stylist_slot(raw: str | None, stylist_id: int) -> datetime | None:
+    """The start of a slot value that belongs to this stylist, else None."""
+    parsed = parse_slot(raw)
+    if parsed is None or parsed[0] != stylist_id:
+        return None
+    return parsed[1]
 
 
 def salon_today() -> date:
@@ -90,3 +100,21 @@ def slot_choices(
 def is_offered(choices: list[SlotChoice], stylist_id: int, start: datetime) -> bool:
     """Is this exact (stylist, start) among the free slots?"""
     return any(c.slot.stylist_id == stylist_id and c.slot.start == start for c in choices)
+
+
+def reschedule_context(reservation: Reservation, day: date) -> dict[str, Any]:
+    """The slot picker for moving a reservation: its stylist's free times that day,
+    counting its own current time as free."""
+    return {
+        "day": day,
+        "days": day_choices(day),
+        "slot_choices": slot_choices(
+            reservation.service_id,
+            day,
+            stylist_id=reservation.stylist_id,
+            ignore_reservation_id=reservation.id,
+        ),
+        "selected_slot": "",
+        "show_stylist": False,
+        "stylist_names": {},
+    }

@@ -9,7 +9,14 @@ from datetime import time
 from flask.testing import FlaskClient
 
 from pelubot_web.extensions import db
-from pelubot_web.models import SalonClosure, Service, StylistService, User, WorkingHours
+from pelubot_web.models import (
+    SalonClosure,
+    Service,
+    Stylist,
+    StylistService,
+    User,
+    WorkingHours,
+)
 from pelubot_web.services.accounts import create_api_key
 from tests.web.conftest import PASSWORD, Salon, fresh, hx_post, login, post
 
@@ -76,6 +83,20 @@ def test_service_validation_errors_appear_next_to_the_fields(
     )
     fresh()
     assert db.session.query(Service).count() == 2
+
+
+def test_a_stylist_slug_is_unique_but_keeping_your_own_is_fine(
+    client: FlaskClient, salon: Salon
+) -> None:
+    login(client, "admin@salon.test")
+    carmen = {"name": "Carmen Ruiz", "calendar_id": "", "active": "y"}
+    taken = post(client, f"/admin/stylists/{salon.carmen.id}", {**carmen, "slug": "lucia"})
+    assert taken.status_code == 409
+    assert 'id="slug-error"' in taken.get_data(as_text=True)
+    kept = post(client, f"/admin/stylists/{salon.carmen.id}", {**carmen, "slug": "carmen"})
+    assert kept.status_code == 303
+    fresh()
+    assert {s.slug for s in db.session.query(Stylist)} == {"lucia", "carmen"}
 
 
 def test_stylist_with_calendar_and_offerings_with_overrides(

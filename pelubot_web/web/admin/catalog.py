@@ -16,7 +16,6 @@ from pelubot_web.web.access import require_role
 from pelubot_web.web.admin import bp
 from pelubot_web.web.admin.forms import ConfirmForm, ServiceForm, StylistForm
 from pelubot_web.web.htmx import redirect_to, render
-from pelubot_web.web.messages import domain_message
 
 
 def _cents(price: Decimal | None) -> int | None:
@@ -77,8 +76,7 @@ def edit_service(service_id: int | None) -> Response:
                 active=bool(form.active.data),
             )
         except DomainError as error:
-            form.add_domain_error(error, domain_message(error))
-            status = 409 if error.code == "conflict" else 422
+            status = form.show_domain_error(error)
         else:
             flash(_("Service “%(name)s” saved.", name=saved.name), "success")
             return redirect_to(url_for(".services"))
@@ -146,8 +144,7 @@ def edit_stylist(stylist_id: int | None) -> Response:
                 active=bool(form.active.data),
             )
         except DomainError as error:
-            form.add_domain_error(error, domain_message(error))
-            status = 409 if error.code == "conflict" else 422
+            status = form.show_domain_error(error)
         else:
             flash(_("Stylist “%(name)s” saved.", name=saved.name), "success")
             if stylist_id is None:

@@ -13,7 +13,6 @@ from pelubot_web.web.access import require_role
 from pelubot_web.web.admin import bp
 from pelubot_web.web.admin.forms import WEEKDAYS, ClosureForm, ConfirmForm, HoursForm, RulesForm
 from pelubot_web.web.htmx import empty, is_htmx, redirect_to, render
-from pelubot_web.web.messages import domain_message
 from pelubot_web.web.slots import salon_today
 
 
@@ -34,8 +33,7 @@ def hours(stylist_id: int) -> Response:
                 stylist.id, form.weekday.data, form.start_time.data, form.end_time.data
             )
         except DomainError as error:
-            form.add_domain_error(error, domain_message(error))
-            status = 409 if error.code == "conflict" else 422
+            status = form.show_domain_error(error)
         else:
             flash(_("Working hours added."), "success")
             return redirect_to(url_for(".hours", stylist_id=stylist.id))
@@ -78,8 +76,7 @@ def closures() -> Response:
         try:
             schedule_admin.add_closure(form.start_date.data, form.end_date.data, form.reason.data)
         except DomainError as error:
-            form.add_domain_error(error, domain_message(error))
-            status = 422
+            status = form.show_domain_error(error)
         else:
             flash(_("Closure added."), "success")
             return redirect_to(url_for(".closures"))
@@ -126,8 +123,7 @@ def rules() -> Response:
                 max_advance_days=form.max_advance_days.data,
             )
         except DomainError as error:
-            form.add_domain_error(error, domain_message(error))
-            status = 422
+            status = form.show_domain_error(error)
         else:
             flash(_("Booking rules saved."), "success")
             return redirect_to(url_for(".rules"))

@@ -14,7 +14,6 @@ from pelubot_web.web.access import require_role
 from pelubot_web.web.admin import bp
 from pelubot_web.web.admin.forms import ROLE_LABELS, EditUserForm, NewUserForm
 from pelubot_web.web.htmx import redirect_to, render
-from pelubot_web.web.messages import domain_message
 
 
 def _stylist_choices() -> list[SelectChoice]:
@@ -45,10 +44,7 @@ def new_user() -> Response:
                 form.stylist_id.data or None,
             )
         except DomainError as error:
-            if error.field == "stylist":
-                error.field = "stylist_id"
-            form.add_domain_error(error, domain_message(error))
-            status = 409 if error.code == "conflict" else 422
+            status = form.show_domain_error(error)
         else:
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect_to(url_for(".users"))
@@ -81,8 +77,7 @@ def edit_user(user_id: int) -> Response:
                 acting_user_id=current_user.id,
             )
         except DomainError as error:
-            form.add_domain_error(error, domain_message(error))
-            status = 409 if error.code == "conflict" else 422
+            status = form.show_domain_error(error)
         else:
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect_to(url_for(".users"))

@@ -30,6 +30,8 @@ from pelubot_web.web.slots import (
     is_offered,
     parse_day,
     parse_slot,
+    parse_stylist_slot,
+    reschedule_context,
     salon_today,
     slot_choices,
 )
@@ -250,11 +252,11 @@ def reschedule(token: str) -> Response:
     message = None
     status = 200
     if form.validate_on_submit():
-        parsed = parse_slot(form.slot.data)
-        if parsed is not None and parsed[0] == reservation.stylist_id:
+        start_at = parse_stylist_slot(form.slot.data, reservation.stylist_id)
+        if start_at is not None:
             try:
                 booking.reschedule_reservation(
-                    reservation.uuid, start=parsed[1], source="booking_page"
+                    reservation.uuid, start=start_at, source="booking_page"
                 )
             except DomainError as error:
                 message, status = domain_message(error), 409
@@ -265,12 +267,6 @@ def reschedule(token: str) -> Response:
             message, status = _("Choose one of the times offered."), 422
     elif form.is_submitted():
         message, status = _("Choose one of the times offered."), 422
-    choices = slot_choices(
-        reservation.service_id,
-        day,
-        stylist_id=reservation.stylist_id,
-        ignore_reservation_id=reservation.id,
-    )
     return _private(
         render(
             "booking/reschedule.html",
@@ -279,12 +275,7 @@ def reschedule(token: str) -> Response:
             reservation=reservation,
             token=token,
             form=form,
-            day=day,
-            days=day_choices(day),
-            slot_choices=choices,
-            selected_slot="",
-            show_stylist=False,
-            stylist_names={},
             message=message,
+            **reschedule_context(reservation, day),
         )
     )

@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from pelubot_web.i18n import local_date, local_time
 from pelubot_web.models import Reservation, Stylist
-from pelubot_web.services import booking
+from pelubot_web.services import booking, catalog
 from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
-from pelubot_web.web.htmx import redirect_to, render
+from pelubot_web.web.htmx import is_htmx, redirect_to, render
 from pelubot_web.web.messages import domain_message
 from pelubot_web.web.portal import bp
 from pelubot_web.web.portal.forms import (
@@ -30,8 +31,15 @@ from pelubot_web.web.portal.scope import (
     own_reservation,
     scope_args,
 )
-from pelubot_web.web.slots import day_choices, is_offered, parse_day, parse_slot, salon_today
-from pelubot_web.web.slots import slot_choices as free_slots
+from pelubot_web.web.slots import (
+    is_offered,
+    parse_day,
+    parse_slot,
+    parse_stylist_slot,
+    reschedule_context,
+    salon_today,
+    slot_choices,
+)
 
 PAGE = 100
 FINAL_STATUSES = {"completed": "completed", "no_show": "no_show"}
@@ -78,8 +86,6 @@ def _agenda_context() -> dict[str, Any]:
     for r in reservations:
         days.setdefault(r.start_at.astimezone(_tz()).date(), []).append(r)
     step = timedelta(days=7 if view == "week" else 1)
-    from pelubot_web.services import catalog
-
     return {
         "stylist": stylist,
         "stylists": catalog.list_stylists(active_only=False) if can_switch_stylist() else [],
@@ -147,8 +153,7 @@ def cancel(reservation_uuid: str) -> Response:
         reservation = booking.cancel_reservation(reservation.uuid, source="portal")
     except DomainError as error:
         return _fail(reservation, domain_message(error))
-    message = _("Reservation cancelled.")
-    return _row(reservation, toast=message) if _htmx() else _back_to_agenda(reservation, message)
+    return _done(reservation, _("Reservation cancelled."))
 
 
 @bp.post("/reservations/<reservation_uuid>/status")
@@ -165,17 +170,18 @@ def set_status(reservation_uuid: str) -> Response:
     except DomainError as error:
         return _fail(reservation, domain_message(error))
     message = _("Marked as completed.") if status == "completed" else _("Marked as no-show.")
-    return _row(reservation, toast=message) if _htmx() else _back_to_agenda(reservation, message)
+    return _done(reservation, message)
 
 
-def _htmx() -> bool:
-    from pelubot_web.web.htmx import is_htmx
-
-    return is_htmx()
+def _done(reservation: Reservation, message: str, *, refresh: bool = False) -> Response:
+    """After a successful action: the updated row for htmx, else back to the agenda."""
+    if is_htmx():
+        return _row(reservation, toast=message, refresh=refresh)
+    return _back_to_agenda(reservation, message)
 
 
 def _fail(reservation: Reservation, message: str, status: int = 409) -> Response:
-    if _htmx():
+    if is_htmx():
         response = _row(reservation, toast=message)
         response.status_code = status
         return response
@@ -193,50 +199,35 @@ def reschedule(reservation_uuid: str) -> Response:
     day = parse_day(source.get("day"), default=max(local_start, salon_today())) or salon_today()
     message, status = None, 200
     if form.validate_on_submit():
-        parsed = parse_slot(form.slot.data)
-        if parsed is None or parsed[0] != reservation.stylist_id:
+        start_at = parse_stylist_slot(form.slot.data, reservation.stylist_id)
+        if start_at is None:
             message, status = _("Choose one of the times offered."), 422
         else:
             try:
                 reservation = booking.reschedule_reservation(
-                    reservation.uuid, start=parsed[1], source="portal"
+                    reservation.uuid, start=start_at, source="portal"
                 )
             except DomainError as error:
                 message = domain_message(error)
                 status = 409 if isinstance(error, SlotTaken) else 422
             else:
                 toast = _("Reservation moved to %(when)s.", when=_when(reservation))
-                if _htmx():
-                    return _row(reservation, toast=toast, refresh=True)
-                return _back_to_agenda(reservation, toast)
+                return _done(reservation, toast, refresh=True)
     elif form.is_submitted():
         message, status = _("Choose one of the times offered."), 422
-    choices = free_slots(
-        reservation.service_id,
-        day,
-        stylist_id=reservation.stylist_id,
-        ignore_reservation_id=reservation.id,
-    )
     return render(
         "portal/reschedule.html",
         partial="portal/_reschedule_form.html",
         status=status,
         r=reservation,
         form=form,
-        day=day,
-        days=day_choices(day),
-        slot_choices=choices,
-        selected_slot="",
-        show_stylist=False,
-        stylist_names={},
         message=message,
         scope=scope_args(reservation.stylist),
+        **reschedule_context(reservation, day),
     )
 
 
 def _when(reservation: Reservation) -> str:
-    from pelubot_web.i18n import local_date, local_time
-
     return f"{local_date(reservation.start_at, 'medium')} {local_time(reservation.start_at)}"
 
 
@@ -259,8 +250,8 @@ def new() -> Response:
         form.day.data = parse_day(request.args.get("day"), default=salon_today())
     status = 200
     if form.validate_on_submit():
-        parsed = parse_slot(form.slot.data)
-        if parsed is None or parsed[0] != stylist.id:
+        start_at = parse_stylist_slot(form.slot.data, stylist.id)
+        if start_at is None:
             form.slot.errors = [_("Choose one of the times offered.")]
             status = 422
         else:
@@ -268,7 +259,7 @@ def new() -> Response:
                 reservation = booking.create_reservation(
                     service_id=form.service.data,
                     stylist_id=stylist.id,
-                    start=parsed[1],
+                    start=start_at,
                     customer=booking.CustomerInput(
                         name=form.name.data or "",
                         phone=form.phone.data or "",
@@ -291,7 +282,7 @@ def new() -> Response:
     choices = []
     day = parse_day(form.day.data.isoformat()) if isinstance(form.day.data, date) else None
     if form.service.data in {o.service_id for o in offers} and day is not None:
-        choices = free_slots(form.service.data, day, stylist_id=stylist.id)
+        choices = slot_choices(form.service.data, day, stylist_id=stylist.id)
     selected = form.slot.data or ""
     parsed_selected = parse_slot(selected)
     if parsed_selected is None or not is_offered(choices, *parsed_selected):

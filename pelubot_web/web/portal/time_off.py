@@ -14,7 +14,6 @@ from pelubot_web.services import schedule_admin
 from pelubot_web.services.errors import DomainError, NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.htmx import empty, is_htmx, redirect_to, render
-from pelubot_web.web.messages import domain_message
 from pelubot_web.web.portal import bp
 from pelubot_web.web.portal.forms import ConfirmForm, TimeOffForm
 from pelubot_web.web.portal.scope import current_stylist, scope_args
@@ -39,8 +38,7 @@ def time_off() -> Response:
                 stylist.id, _aware(form.start.data), _aware(form.end.data), form.reason.data
             )
         except DomainError as error:
-            form.add_domain_error(error, domain_message(error))
-            status = 409 if error.code == "conflict" else 422
+            status = form.show_domain_error(error)
         else:
             flash(_("Time off added."), "success")
             return redirect_to(url_for(".time_off", **scope_args(stylist)))
