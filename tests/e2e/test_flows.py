@@ -31,7 +31,12 @@ def _htmx_idle(page: Page) -> None:
 
 def _pick_day(page: Page, salon: Salon) -> None:
     _htmx_idle(page)
-    page.locator("#day").fill(salon.day.isoformat())
+    day = page.locator("#day")
+    day.fill(salon.day.isoformat())
+    # Changing the day must load that day's slots even while another day's slot list
+    # (whose radios once blocked the form as "required") is on screen.
+    with page.expect_response(lambda r: f"day={salon.day.isoformat()}" in r.url):
+        day.press("Enter")
 
 
 def test_customer_books_on_the_phone_and_the_stylist_sees_it(
@@ -46,8 +51,12 @@ def test_customer_books_on_the_phone_and_the_stylist_sees_it(
         customer.locator("label.choice", has_text="Lucía Fernández").click()
     expect(customer.locator("#day")).to_be_visible()
     _pick_day(customer, salon)
-    expect(customer.locator("label.slot", has_text="11:00")).to_be_visible()
-    customer.locator("label.slot", has_text="11:00").click()
+    # The 11:00 of the chosen day, not of today's list still on screen before the swap
+    # (which has an 11:00 too when the test runs early in the salon's day).
+    of_the_day = customer.locator(f'input[value*="{salon.day.isoformat()}T"]')
+    slot = customer.locator("label.slot", has_text="11:00").filter(has=of_the_day)
+    expect(slot).to_be_visible()
+    slot.click()
     customer.get_by_label("Tu nombre").fill("Elena Prieto")
     customer.get_by_label("Teléfono móvil").fill("655 443 322")
     screens.shot(customer, "1-details")
