@@ -16,7 +16,7 @@ from pelubot_web.i18n import local_date, local_time
 from pelubot_web.models import Reservation, Stylist
 from pelubot_web.services import booking, catalog, customers
 from pelubot_web.services.availability import available_slots, salon_tz
-from pelubot_web.services.errors import DomainError, NotFound
+from pelubot_web.services.errors import Conflict, DomainError, NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.desk import STAFF, bp
 from pelubot_web.web.desk.forms import DeskBookingForm, MoveForm
@@ -102,7 +102,8 @@ def _book(form: DeskBookingForm, stylist: Stylist, start: datetime) -> Reservati
     except DomainError as error:
         field = (error.field or "").rsplit(".", 1)[-1]
         error.field = field if field in ("name", "phone", "email", "service") else None
-        return form.show_domain_error(error)
+        form.add_domain_error(error, domain_message(error))
+        return 409 if isinstance(error, Conflict) else 422
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -158,7 +159,7 @@ def _move(reservation: Reservation, form: MoveForm) -> Reservation | tuple[str, 
             reservation.uuid, start=parsed[1], stylist_id=parsed[0], source=SOURCE
         )
     except DomainError as error:
-        return domain_message(error), 409 if error.code in ("slot_taken", "conflict") else 422
+        return domain_message(error), 409 if isinstance(error, Conflict) else 422
 
 
 @bp.route("/reservations/<reservation_uuid>/move", methods=["GET", "POST"])
