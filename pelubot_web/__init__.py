@@ -84,6 +84,9 @@ def _apply_flask_config(app: Flask, cfg: Config) -> None:
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_ENABLED=True,
+        # A moving window is exact: a fixed window lets a burst straddle two windows
+        # (twice the limit), which also made the login limit test depend on the clock.
+        RATELIMIT_STRATEGY="moving-window",
     )
 
 
