@@ -10,6 +10,17 @@ import os
 from typing import Any
 
 
+def when_ready(server: Any) -> None:
+    """Warn from the address gunicorn really listens on (``--bind``), not a guess."""
+    from pelubot_web.config import Config, ConfigError, warn_if_open_without_auth
+
+    try:
+        cfg = Config.from_env()
+    except ConfigError:
+        return  # the app itself reports it in one line when it loads
+    warn_if_open_without_auth(cfg, list(server.cfg.bind))
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop a dead worker's live gauges from /metrics (prometheus multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -93,11 +93,13 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
         models,  # noqa: F401  (registers the models on the metadata)
         observability,
         redis_client,
+        security_headers,
     )
     from pelubot_web.extensions import babel, csrf, db, limiter, login_manager, metrics, migrate
     from pelubot_web.i18n import select_locale, select_timezone
 
     observability.init_app(app)
+    security_headers.init_app(app, cfg)
     redis_client.init_app(app)
     db.init_app(app)
     db_engine.init_app(app)

@@ -195,7 +195,7 @@ def test_login_starts_a_fresh_session(client: FlaskClient, salon: Salon) -> None
     with client.session_transaction() as session:
         assert "planted_before_login" not in session
         assert session["lang"] == "en"  # the language choice survives
-        assert session["_user_id"] == salon.stylist_user.session_token
+        assert session["_user_id"].startswith(f"{salon.stylist_user.session_token}.")
     assert csrf_token(client) != token_before
 
 
@@ -232,14 +232,14 @@ def test_cookies_are_secure_in_production(migrated_database_url: str) -> None:
         make_config(
             migrated_database_url,
             env="prod",
-            api_key="k" * 40,
-            secret_key="s" * 40,
+            api_key="prod-api-key-0123456789-abcdefghijkl",
+            secret_key="prod-secret-key-0123456789-abcdefghij",
             gcal_backend="disabled",
         )
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
-    assert app.config["SECRET_KEY"] == "s" * 40
+    assert app.config["SECRET_KEY"] == "prod-secret-key-0123456789-abcdefghij"
 
 
 def test_login_attempts_are_rate_limited(migrated_database_url: str, salon: Salon) -> None:
