@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pelubot_web.config import Config, ConfigError
+from pelubot_web.observability import PeluBotFlask
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -33,7 +34,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     else:
         cfg = Config.from_env(**dict(config))
 
-    app = Flask(
+    app = PeluBotFlask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),

@@ -13,11 +13,21 @@ import hashlib
 import secrets
 
 from sqlalchemy import delete, select
+from werkzeug.security import check_password_hash
 
 from pelubot_web.extensions import db
 from pelubot_web.models import User, UserLogin
+from pelubot_web.services.errors import InvalidInput
+from pelubot_web.services.passwords import WeakPassword, hash_new_password
 
-__all__ = ["end_all_sessions", "end_login", "start_login", "user_for_login_id"]
+__all__ = [
+    "change_password",
+    "end_all_sessions",
+    "end_login",
+    "sign_out_everywhere",
+    "start_login",
+    "user_for_login_id",
+]
 
 MAX_LOGIN_ID_LENGTH = 200
 
@@ -71,3 +81,27 @@ def end_all_sessions(user: User) -> None:
     user.session_token = secrets.token_hex(32)
     db.session.execute(delete(UserLogin).where(UserLogin.user_id == user.id))
     user.login_token = None
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every session and remember-me cookie of this user, this device's too."""
+    end_all_sessions(user)
+    db.session.commit()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> str:
+    """Set a new password (policy checked) after re-checking the current one.
+
+    Every other device is logged out; returns a fresh login token for this device so
+    the caller can keep it logged in. ``InvalidInput`` names the field at fault.
+    """
+    if not check_password_hash(user.password_hash, current_password):
+        raise InvalidInput("the current password is not correct", field="current_password")
+    if new_password == current_password:
+        raise WeakPassword(
+            "the new password must differ from the current one", field="new_password"
+        )
+    user.password_hash = hash_new_password(new_password, field="new_password")
+    end_all_sessions(user)
+    db.session.commit()
+    return start_login(user)

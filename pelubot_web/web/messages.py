@@ -39,6 +39,7 @@ def domain_message(error: DomainError) -> str:
         "role": _("You cannot remove your own admin access."),
         "stylist_id": _("Choose the stylist this user works as."),
         "password": _("The password must have at least 10 characters."),
+        "current_password": _("The current password is not correct."),
         "new_password": _("The password must have at least 10 characters."),
     }
     if code == "conflict" and field == "start":
