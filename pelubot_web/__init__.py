@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pelubot_web.config import Config, ConfigError
+from pelubot_web.observability import PeluBotFlask
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -33,7 +34,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     else:
         cfg = Config.from_env(**dict(config))
 
-    app = Flask(
+    app = PeluBotFlask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -96,11 +97,13 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
         models,  # noqa: F401  (registers the models on the metadata)
         observability,
         redis_client,
+        security_headers,
     )
     from pelubot_web.extensions import babel, csrf, db, limiter, login_manager, metrics, migrate
     from pelubot_web.i18n import select_locale, select_timezone
 
     observability.init_app(app)
+    security_headers.init_app(app, cfg)
     redis_client.init_app(app)
     db.init_app(app)
     db_engine.init_app(app)
