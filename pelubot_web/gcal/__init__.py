@@ -3,10 +3,13 @@
 The emulator lives in ``pelubot_web.gcal.emulator`` and is not imported here.
 """
 
-from .client import CalendarGateway, build_calendar_service, emulator_api_endpoint
+from .client import CalendarGateway, CallHooks, ChangePage
 from .errors import (
     CalendarDisabled,
     CalendarNotFound,
+    CalendarReadOnly,
+    CalendarUnavailable,
+    EventIdUnusable,
     GoogleCalendarError,
     SyncTokenExpired,
     classify,
@@ -19,12 +22,18 @@ from .events import (
     is_pelubot_event,
     reservation_id_of,
 )
+from .transport import build_calendar_service, emulator_api_endpoint, service_account_email
 
 __all__ = [
     "PELUBOT_PROPERTY",
     "CalendarDisabled",
     "CalendarGateway",
     "CalendarNotFound",
+    "CalendarReadOnly",
+    "CalendarUnavailable",
+    "CallHooks",
+    "ChangePage",
+    "EventIdUnusable",
     "EventData",
     "GoogleCalendarError",
     "SyncTokenExpired",
@@ -35,4 +44,5 @@ __all__ = [
     "event_id_for",
     "is_pelubot_event",
     "reservation_id_of",
+    "service_account_email",
 ]
