@@ -20,6 +20,7 @@ from .events import (
     build_event_body,
     event_id_for,
     is_pelubot_event,
+    next_event_id,
     reservation_id_of,
 )
 from .transport import build_calendar_service, emulator_api_endpoint, service_account_email
@@ -43,6 +44,7 @@ __all__ = [
     "emulator_api_endpoint",
     "event_id_for",
     "is_pelubot_event",
+    "next_event_id",
     "reservation_id_of",
     "service_account_email",
 ]
