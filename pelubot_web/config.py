@@ -137,6 +137,15 @@ def warn_if_open_without_auth(cfg: Config, bind_addresses: list[str] | tuple[str
     return False
 
 
+def _optional_port(env: Mapping[str, str], name: str) -> int | None:
+    if _str(env, name) is None:
+        return None
+    port = _int(env, name, 0, 0)
+    if port > 65535:
+        raise ConfigError(f"PELUBOT_{name} must be a TCP port (0-65535), got {port}")
+    return port
+
+
 def default_sqlite_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'instance' / 'pelubot.sqlite3'}"
 
@@ -167,6 +176,15 @@ class Config:
     sync_backoff_cap_s: float = 300.0
     sync_poll_interval_s: float = 5.0
     pull_interval_s: float = 60.0
+    # Google: shared request budget for all workers (0 = off), usage-limit backoff.
+    gcal_rate_per_minute: float = 300.0
+    sync_quota_backoff_s: float = 900.0
+    # Each worker serves its own Prometheus metrics here (None = off, 0 = any free port).
+    worker_metrics_port: int | None = None
+    # Succeeded outbox rows older than this are pruned by the dispatcher.
+    outbox_retention_days: int = 30
+    # /ready/sync: the oldest open outbox row may be this old before it answers 503.
+    sync_stale_after_s: float = 900.0
     # Rate limits (Flask-Limiter syntax).
     api_rate_limit: str = "120/minute"
     login_rate_limit: str = "10/minute"
@@ -217,6 +235,19 @@ class Config:
                 env, "SYNC_POLL_INTERVAL_S", defaults.sync_poll_interval_s, 0.1
             ),
             "pull_interval_s": _float(env, "PULL_INTERVAL_S", defaults.pull_interval_s, 0.1),
+            "gcal_rate_per_minute": _float(
+                env, "GCAL_RATE_PER_MINUTE", defaults.gcal_rate_per_minute, 0.0
+            ),
+            "sync_quota_backoff_s": _float(
+                env, "SYNC_QUOTA_BACKOFF_S", defaults.sync_quota_backoff_s, 0.0
+            ),
+            "worker_metrics_port": _optional_port(env, "WORKER_METRICS_PORT"),
+            "outbox_retention_days": _int(
+                env, "OUTBOX_RETENTION_DAYS", defaults.outbox_retention_days, 1
+            ),
+            "sync_stale_after_s": _float(
+                env, "SYNC_STALE_AFTER_S", defaults.sync_stale_after_s, 1.0
+            ),
             "api_rate_limit": _str(env, "API_RATE_LIMIT", defaults.api_rate_limit),
             "login_rate_limit": _str(env, "LOGIN_RATE_LIMIT", defaults.login_rate_limit),
             "booking_rate_limit": _str(env, "BOOKING_RATE_LIMIT", defaults.booking_rate_limit),

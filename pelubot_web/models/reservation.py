@@ -98,6 +98,8 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     # Where the event lives in Google now (to move it when the stylist changes).
     synced_calendar_id: Mapped[str | None] = mapped_column(String(255))
     synced_version: Mapped[int | None]
+    # The Google event id in use (base id, or a later generation once Google purged one).
+    gcal_event_id: Mapped[str | None] = mapped_column(String(1024))
 
     stylist: Mapped[Stylist] = relationship()
     service: Mapped[Service] = relationship()

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pelubot_web.gcal import CalendarDisabled, build_calendar_service, emulator_api_endpoint
-from pelubot_web.gcal.client import CALENDAR_SCOPE
+from pelubot_web.gcal.transport import CALENDAR_SCOPE
 
 
 @pytest.mark.parametrize(
