@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from pelubot_web import deploy_check
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
 from pelubot_web.models.user import API_SCOPES, ROLES
@@ -122,8 +125,24 @@ def sync_retry_command(job_id: int) -> None:
     click.echo(f"Job #{job.id} is {job.status}.")
 
 
+@click.command("deploy-check")
+@click.option("--online", is_flag=True, help="Also call Google: each stylist's calendar access.")
+@with_appcontext
+def deploy_check_command(online: bool) -> None:
+    """Run the deployment checklist; exit status 1 when any finding is an error."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    findings = deploy_check.run_checks(app, online=online)
+    for finding in findings:
+        click.echo(finding.line())
+    counts = Counter(finding.severity for finding in findings)
+    click.echo(f"{counts[deploy_check.ERROR]} error(s), {counts[deploy_check.WARNING]} warning(s)")
+    if deploy_check.has_errors(findings):
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(deploy_check_command)

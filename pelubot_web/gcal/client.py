@@ -195,6 +195,16 @@ class CalendarGateway:
                 raise
         return event
 
+    def access_role(self, calendar_id: str) -> str:
+        """Our role on the calendar (``owner``, ``writer``, ``reader``, ``freeBusyReader``).
+
+        One cheap ``events.list`` call: Google answers it with ``accessRole``; a calendar
+        that is not shared with us fails with 404 (classified as ``CalendarNotFound``).
+        """
+        with _classified():
+            page: dict[str, Any] = self._events.list(calendarId=calendar_id, maxResults=1).execute()
+        return str(page.get("accessRole", "unknown"))
+
     def list_changes(
         self, calendar_id: str, sync_token: str | None
     ) -> tuple[list[dict[str, Any]], str]:
