@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from pelubot_web import key_rotation
 from pelubot_web.config import Config, ConfigError
 from pelubot_web.observability import PeluBotFlask
 
@@ -58,8 +59,8 @@ def _apply_flask_config(app: Flask, cfg: Config) -> None:
         engine_options["connect_args"] = {"timeout": 15}
     else:
         engine_options["connect_args"] = {"connect_timeout": 5}
+    app.config.update(key_rotation.signing_settings(cfg.secret_key, cfg.secret_key_fallbacks))
     app.config.update(
-        SECRET_KEY=cfg.secret_key,
         TESTING=cfg.env == "test",
         SQLALCHEMY_DATABASE_URI=cfg.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options,

@@ -35,6 +35,8 @@ DEV_METRICS_NETWORKS = (
 )
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Settings never logged; each is read with _secret() so it also has a _FILE form.
+SECRET_FIELDS = ("secret_key", "secret_key_fallbacks", "api_key", "metrics_token")
 
 
 class ConfigError(Exception):
@@ -46,6 +48,34 @@ def _str(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     if value is None or value.strip() == "":
         return default
     return value.strip()
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret from ``PELUBOT_<NAME>`` or from the file named by ``PELUBOT_<NAME>_FILE``.
+
+    The file form is how Docker/Kubernetes secrets, Vault Agent and SSM / Secrets Manager
+    agents hand secrets over, keeping them out of the environment and of ``ps`` output.
+    """
+    path = _str(env, f"{name}_FILE")
+    if path is None:
+        return _str(env, name)
+    if _str(env, name) is not None:
+        raise ConfigError(f"set PELUBOT_{name} or PELUBOT_{name}_FILE, not both")
+    try:
+        content = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"PELUBOT_{name}_FILE cannot be read: {exc.strerror} ({path})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"PELUBOT_{name}_FILE is not UTF-8 text ({path})") from None
+    if not content.strip():
+        raise ConfigError(f"PELUBOT_{name}_FILE is empty ({path})")
+    return content
+
+
+def _secret_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Several secrets, comma or newline separated (``_FILE`` accepted)."""
+    raw = _secret(env, name) or ""
+    return tuple(part.strip() for part in raw.replace("\n", ",").split(",") if part.strip())
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -158,6 +188,8 @@ class Config:
     database_url: str = field(default_factory=default_sqlite_url)
     redis_url: str = "redis://127.0.0.1:6379/0"
     secret_key: str | None = None
+    # Old secret keys still accepted on incoming cookies and CSRF tokens (rotation).
+    secret_key_fallbacks: tuple[str, ...] = ()
     api_key: str | None = None
     allow_local_no_auth: bool = False
     timezone: str = "Europe/Madrid"
@@ -214,8 +246,9 @@ class Config:
             "env": _str(env, "ENV", defaults.env),
             "database_url": _str(env, "DATABASE_URL", defaults.database_url),
             "redis_url": _str(env, "REDIS_URL", defaults.redis_url),
-            "secret_key": _str(env, "SECRET_KEY"),
-            "api_key": _str(env, "API_KEY"),
+            "secret_key": _secret(env, "SECRET_KEY"),
+            "secret_key_fallbacks": _secret_list(env, "SECRET_KEY_FALLBACKS"),
+            "api_key": _secret(env, "API_KEY"),
             "allow_local_no_auth": _bool(env, "ALLOW_LOCAL_NO_AUTH", False),
             "timezone": _str(env, "TIMEZONE", defaults.timezone),
             "gcal_backend": _str(env, "GCAL_BACKEND", defaults.gcal_backend),
@@ -255,7 +288,7 @@ class Config:
                 env, "CATALOG_CACHE_TTL_S", defaults.catalog_cache_ttl_s, 0.0
             ),
             "metrics_allowed_networks": _networks(env, "METRICS_ALLOWED_NETWORKS"),
-            "metrics_token": _str(env, "METRICS_TOKEN"),
+            "metrics_token": _secret(env, "METRICS_TOKEN"),
         }
         values.update(overrides)
         return cls(**values).validated()
@@ -322,6 +355,8 @@ class Config:
             raise ConfigError(f"PELUBOT_SECRET_KEY {reason}")
         if self.secret_key == self.api_key:
             raise ConfigError("PELUBOT_SECRET_KEY must differ from PELUBOT_API_KEY")
+        if self.api_key in self.secret_key_fallbacks:
+            raise ConfigError("PELUBOT_SECRET_KEY_FALLBACKS must not contain PELUBOT_API_KEY")
         if self.metrics_token is not None:
             reason = weak_secret_reason(self.metrics_token, min_length=MIN_SECRET_KEY_LENGTH)
             if reason:
@@ -332,7 +367,7 @@ class Config:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("secret_key", "api_key", "metrics_token") and value:
+            if f.name in SECRET_FIELDS and value:
                 value = "***"
             elif f.name in ("database_url", "redis_url") and isinstance(value, str):
                 value = _redact_url(value)
