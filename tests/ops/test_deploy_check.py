@@ -208,6 +208,8 @@ def test_online_check_reports_each_stylist_calendar(app: Flask, emulator: Emulat
     factories.stylist(slug="nueva", calendar_id=None)
     factories.stylist(slug="antigua", calendar_id="antigua@calendar.test", active=False)
     db.session.commit()
+    emulator.register_calendar("lucia@calendar.test")
+    emulator.register_calendar("carmen@calendar.test")
     emulator.add_fault(status=404, reason="notFound", calendar_id="carmen@calendar.test")
     app.extensions["pelubot_config"] = replace(
         app.extensions["pelubot_config"],
