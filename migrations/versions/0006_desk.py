@@ -4,7 +4,7 @@
 model; existing rows are filled here with the same function.
 
 Revision ID: 0006_desk
-Revises: 0001
+Revises: 0004_calendar
 Create Date: 2026-11-28
 """
 
@@ -16,7 +16,7 @@ from pelubot_web.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0006_desk"
-down_revision = "0001"
+down_revision = "0004_calendar"
 branch_labels = None
 depends_on = None
 

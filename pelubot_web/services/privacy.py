@@ -23,7 +23,7 @@ __all__ = ["ERASED_NAME", "NOT_PERSONAL", "PERSONAL_COLUMNS", "erase_customer", 
 # table -> columns holding the customer's own words or identifiers.
 PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("name", "phone", "email", "staff_notes", "search_name"),
-    "reservations": ("notes",),
+    "reservations": ("notes", "customer_name", "customer_email"),
 }
 # Text columns of the same tables that are not personal (ids, states, technical text).
 NOT_PERSONAL: dict[str, tuple[str, ...]] = {
@@ -37,6 +37,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "sync_status",
         "last_sync_error",
         "synced_calendar_id",
+        "gcal_event_id",
     ),
 }
 ERASED_NAME = "Anónimo"  # what the salon's books and Google events show afterwards
@@ -105,6 +106,8 @@ def _scrub(customer: Customer, reservations: list[Reservation]) -> None:
     customer.erased_at = utcnow()
     for reservation in reservations:
         reservation.notes = None
+        reservation.customer_name = ERASED_NAME
+        reservation.customer_email = None
 
 
 def erase_customer(customer_id: int, *, actor: audit.Actor) -> Customer:
