@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms.validators import Length, Optional, Regexp
 
 from pelubot_web.services.errors import DomainError
 from pelubot_web.web.messages import domain_message
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def optional_email_field(label: Any = None) -> EmailField:
+    """An email a customer may leave empty; a typed one must look like an address."""
+    return EmailField(
+        label or _l("Email (optional)"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Regexp(EMAIL_PATTERN, message=_l("Enter a valid email address.")),
+        ],
+    )
 
 
 class BaseForm(FlaskForm):

@@ -5,25 +5,12 @@ from __future__ import annotations
 import json
 
 from flask import Flask
-from sqlalchemy import select
 
 from pelubot_web.extensions import db
 from pelubot_web.gcal.emulator import EmulatorControl
-from pelubot_web.models import CalendarSyncJob
 from pelubot_web.services import audit, privacy
-from pelubot_web.tasks.calendar import run_sync_job
-from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
-from tests.sync.changes import book
-
-
-def _run_open_jobs() -> None:
-    db.session.rollback()
-    ids = db.session.scalars(
-        select(CalendarSyncJob.id).where(CalendarSyncJob.status.in_(("pending", "queued")))
-    ).all()
-    for job_id in ids:
-        run_sync_job(job_id, worker_identity())
+from tests.sync.changes import book, run_open_jobs
 
 
 def test_erase_leaves_no_personal_text_in_the_emulators_events(
@@ -38,11 +25,11 @@ def test_erase_leaves_no_personal_text_in_the_emulators_events(
     book(ana, svc, f.local(day, 10), customer_obj=who, notes="Alergia PPD")
     book(ana, svc, f.local(day, 12), customer_obj=who, status="completed")
     book(ana, svc, f.local(day, 13), customer_obj=other)
-    _run_open_jobs()
+    run_open_jobs()
     assert "Remedios" in json.dumps(emulator.events(), ensure_ascii=False)
 
     privacy.erase_customer(who.id, actor=audit.Actor(user_id=None, email="admin@salon.test"))
-    _run_open_jobs()
+    run_open_jobs()
     events = json.dumps(emulator.events(), ensure_ascii=False)
     for secret in ("Remedios", "Vázquez", "677888999", "Alergia"):
         assert secret not in events, secret
