@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Customer, Reservation
+from pelubot_web.observability import redact_secret_paths
 from pelubot_web.services import accounts
 from tests import factories
 from tests.web.conftest import PASSWORD, Salon, book, fresh, hx_get, login, post
@@ -66,3 +67,12 @@ def test_admin_merges_exports_and_erases_and_the_audit_log_shows_it(
     for action in ("Clientes fusionados", "Datos exportados", "Datos personales borrados"):
         assert action in log
     assert "Rocío" not in log
+
+
+def test_access_logs_hide_customer_searches() -> None:
+    """gunicorn's access log line goes through this: names and phones typed into a
+    search never reach the log."""
+    line = '"GET /customers/?q=Luc%C3%ADa+N&page=2 HTTP/1.1" /api/v1/reservations?phone=%2B3465'
+    redacted = redact_secret_paths(line)
+    assert "Luc" not in redacted and "3465" not in redacted
+    assert "/customers/?q=<redacted>&page=2" in redacted
