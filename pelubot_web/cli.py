@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -10,7 +12,7 @@ from sqlalchemy import select
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
 from pelubot_web.models.user import API_SCOPES, ROLES
-from pelubot_web.services import accounts, demo, sync_status
+from pelubot_web.services import accounts, demo, demo_staff, demo_week, sync_status
 from pelubot_web.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage portal users.")
@@ -18,7 +20,7 @@ api_keys_cli = AppGroup("api-keys", help="Manage API keys of machine clients.")
 sync_cli = AppGroup("sync", help="Inspect and recover the calendar sync queue.")
 
 
-def _fail(exc: DomainError) -> None:
+def _fail(exc: DomainError) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(exc.message)
 
@@ -33,6 +35,31 @@ def seed_demo_command(if_empty: bool) -> None:
     created = demo.seed_demo(current_app.extensions["pelubot_config"].tz)
     summary = ", ".join(f"{count} {what}" for what, count in created.items())
     click.echo(f"Demo salon ready (created: {summary}).")
+
+
+@click.command("dev-salon")
+def dev_salon_command() -> None:
+    """Dev only: demo salon, a login per role, the chatbot's demo key, a busy week.
+
+    Idempotent; prints the logins and the key (``make run`` calls it at every start).
+    Refuses in stage and prod.
+    """
+    cfg = current_app.extensions["pelubot_config"]
+    try:
+        demo_staff.refuse_outside_dev(cfg)
+    except DomainError as exc:
+        _fail(exc)
+    created = demo.seed_demo(cfg.tz)
+    logins, created["logins"] = demo_staff.ensure_demo_logins(cfg)
+    key, key_created = demo_staff.ensure_demo_api_key(cfg)
+    created["API keys"] = int(key_created)
+    created.update(demo_week.seed_demo_week(cfg.tz))
+    summary = ", ".join(f"{count} {what}" for what, count in created.items())
+    click.echo(f"Demo salon ready (new: {summary}).")
+    click.echo("Demo logins (dev only; reset to these at every dev start):")
+    for login in logins:
+        click.echo(f"  {login.role:<10} {login.email:<40} {login.password}")
+    click.echo(f"Demo chatbot API key (X-API-Key, scope booking): {key}")
 
 
 @users_cli.command("create")
@@ -124,6 +151,7 @@ def sync_retry_command(job_id: int) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(dev_salon_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(sync_cli)

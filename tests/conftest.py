@@ -40,6 +40,30 @@ def _base_database_url() -> str | None:
 
 PG_BASE_URL = _base_database_url()
 DIALECT = "postgresql" if PG_BASE_URL else "sqlite"
+# werkzeug's pbkdf2 with few rounds: scrypt costs ~0.1 s of CPU per hash, and most web
+# tests create several users, which alone would take `make check` past a minute. Hashing
+# and checking stay real; only the work factor is lower (subprocesses keep scrypt).
+TEST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres_only(reason=...)``: skipped, visibly, on a SQLite run."""
+    if DIALECT == "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres_only")
+        if marker is not None:
+            why = marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL: {why}".rstrip(": ")))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    from pelubot_web.services import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH_METHOD)
+        yield
 
 
 class DatabaseFactory:

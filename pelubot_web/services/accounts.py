@@ -20,7 +20,14 @@ from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
+# werkzeug's method string. The hash records its method, so checking works whatever the
+# method was when it was made; the test suite lowers the cost (tests/conftest.py).
+PASSWORD_HASH_METHOD = "scrypt"
 API_KEY_PREFIX = "pb_"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
 
 def normalize_email(email: str) -> str:
@@ -50,7 +57,7 @@ def create_user(email: str, password: str, role: str, stylist_slug: str | None =
         raise Conflict(f"a user with email {email} already exists", field="email")
     user = User(
         email=email,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=role,
         stylist=stylist,
         session_token=secrets.token_hex(32),
@@ -80,7 +87,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16))
+    return hash_password(secrets.token_hex(16))
 
 
 def hash_api_key(key: str) -> str:
@@ -93,25 +100,35 @@ class CreatedApiKey:
     secret: str  # shown once, never stored
 
 
-def create_api_key(name: str, scopes: list[str]) -> CreatedApiKey:
-    name = name.strip()
-    if not name or len(name) > 120:
-        raise InvalidInput("name must be 1-120 characters", field="name")
+def _check_scopes(scopes: list[str]) -> str:
     bad = [s for s in scopes if s not in API_SCOPES]
     if bad or not scopes:
         raise InvalidInput(f"scopes must be among {', '.join(API_SCOPES)}", field="scope")
+    return " ".join(sorted(set(scopes)))
+
+
+def create_api_key(name: str, scopes: list[str], *, secret: str | None = None) -> CreatedApiKey:
+    """Create a key; a random secret unless one is given (the dev demo key is fixed)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("name must be 1-120 characters", field="name")
+    scope_text = _check_scopes(scopes)
     if db.session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise Conflict(f"an API key named {name!r} already exists", field="name")
-    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(
-        name=name,
-        key_hash=hash_api_key(secret),
-        prefix=secret[:10],
-        scopes=" ".join(sorted(set(scopes))),
-    )
+    secret = secret or API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, key_hash=hash_api_key(secret), prefix=secret[:10], scopes=scope_text)
     db.session.add(key)
     db.session.commit()
     return CreatedApiKey(api_key=key, secret=secret)
+
+
+def reset_api_key(key: ApiKey, scopes: list[str], *, secret: str) -> None:
+    """Give an existing key this secret and these scopes, and make it active again."""
+    key.key_hash = hash_api_key(secret)
+    key.prefix = secret[:10]
+    key.scopes = _check_scopes(scopes)
+    key.active = True
+    db.session.commit()
 
 
 @dataclass(frozen=True)

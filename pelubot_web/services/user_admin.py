@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist, User
@@ -74,7 +73,7 @@ def update_user(
                 f"password must be at least {accounts.MIN_PASSWORD_LENGTH} characters",
                 field="new_password",
             )
-        user.password_hash = generate_password_hash(new_password)
+        user.password_hash = accounts.hash_password(new_password)
     if new_password or (user.active and not active):
         user.session_token = secrets.token_hex(32)
     user.role = role

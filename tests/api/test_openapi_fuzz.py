@@ -34,6 +34,8 @@ from pelubot_web.services.demo import seed_demo
 from tests import factories as f
 from tests.conftest import _clean_database, make_config
 
+pytestmark = pytest.mark.slow  # fuzzing: out of `make check`
+
 # Examples per operation and mode; ~1 minute for the whole run on SQLite.
 MAX_EXAMPLES = int(os.environ.get("PELUBOT_FUZZ_EXAMPLES", "100"))
 CHECKS = [
