@@ -44,8 +44,9 @@ run: venv
 test: system-packages venv lint typecheck pytest
 
 ## Fast lane while editing: lint, types and the tests marked neither slow nor e2e
+## (bytecode caching on: pytest's rewritten test modules are reused between runs)
 check: venv lint typecheck
-	PELUBOT_ENV=test $(BIN)/pytest -q -m "$(FAST_TESTS)"
+	PELUBOT_ENV=test PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -m "$(FAST_TESTS)"
 
 ## What pip cannot install (Chromium, a font): apt-get as root, else one line saying what to run
 system-packages:
