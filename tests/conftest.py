@@ -61,10 +61,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashes() -> Iterator[None]:
-    from pelubot_web.services import accounts
+    from pelubot_web.services import passwords
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts, "PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH_METHOD)
+        patch.setattr(passwords, "PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH_METHOD)
         yield
 
 

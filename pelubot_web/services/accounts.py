@@ -10,24 +10,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from pelubot_web.extensions import db
 from pelubot_web.models import ApiKey, Stylist, User
 from pelubot_web.models.types import utcnow
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+from pelubot_web.services.passwords import hash_new_password, hash_password
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 10
-# werkzeug's method string. The hash records its method, so checking works whatever the
-# method was when it was made; the test suite lowers the cost (tests/conftest.py).
-PASSWORD_HASH_METHOD = "scrypt"
 API_KEY_PREFIX = "pb_"
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
 
 def normalize_email(email: str) -> str:
@@ -42,10 +35,7 @@ def create_user(email: str, password: str, role: str, stylist_slug: str | None =
     email = normalize_email(email)
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+    password_hash = hash_new_password(password)
     stylist = None
     if stylist_slug:
         stylist = db.session.scalar(select(Stylist).where(Stylist.slug == stylist_slug))
@@ -57,7 +47,7 @@ def create_user(email: str, password: str, role: str, stylist_slug: str | None =
         raise Conflict(f"a user with email {email} already exists", field="email")
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         stylist=stylist,
         session_token=secrets.token_hex(32),
