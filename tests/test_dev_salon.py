@@ -90,7 +90,9 @@ def test_the_demo_key_is_a_booking_key_even_after_it_was_revoked(app: Flask) -> 
 @pytest.mark.parametrize("env", ["stage", "prod"])
 def test_demo_logins_and_keys_are_refused_outside_dev(config: Config, app: Flask, env: str) -> None:
     production = create_app(
-        config.replace(env=env, api_key="k" * 40, secret_key="s" * 40).validated()
+        config.replace(
+            env=env, api_key="prod-api-key-" + "9f3a" * 8, secret_key="prod-secret-" + "c4e1" * 8
+        ).validated()
     )
 
     with production.app_context():
