@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -116,25 +117,30 @@ def dev_stack(
 class Browser:
     """A cookie-keeping HTTP client that posts forms with the page's CSRF token."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
+    def __init__(self, stack: DevStack) -> None:
+        self.stack = stack
+        self.base_url = stack.base_url
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
 
+    def _open(self, path: str, data: bytes | None = None) -> tuple[str, str]:
+        try:
+            with self.opener.open(self.base_url + path, data=data, timeout=30) as response:
+                return response.geturl(), response.read().decode()
+        except urllib.error.HTTPError as exc:
+            pytest.fail(f"{path}: {exc}; make run printed:\n{self.stack.output()[-8000:]}")
+
     def get(self, path: str) -> tuple[str, str]:
         """The final URL (after redirects) and the page."""
-        with self.opener.open(self.base_url + path, timeout=30) as response:
-            return response.geturl(), response.read().decode()
+        return self._open(path)
 
     def login(self, email: str, password: str) -> tuple[str, str]:
         _, page = self.get("/login")
         match = META_CSRF.search(page)
         assert match, page[:2000]
         form = {"csrf_token": match.group(1), "email": email, "password": password}
-        data = urllib.parse.urlencode(form).encode()
-        with self.opener.open(f"{self.base_url}/login", data=data, timeout=30) as response:
-            return response.geturl(), response.read().decode()
+        return self._open("/login", urllib.parse.urlencode(form).encode())
 
 
 def _printed_logins(output: str) -> list[tuple[str, str, str]]:
@@ -159,14 +165,14 @@ def test_make_run_starts_a_salon_with_logins_agendas_and_synced_jobs(dev_stack: 
     assert {role for role, _, _ in logins} == set(ROLES)
 
     for role, email, password in logins:
-        browser = Browser(dev_stack.base_url)
+        browser = Browser(dev_stack)
         landing, _ = browser.login(email, password)
         assert "/login" not in landing, f"{role} {email} could not log in"
         if role == "stylist":
             _, week = browser.get("/pro/?view=week")
             assert _demo_names_in(week) >= 12, f"{email}'s week agenda is nearly empty"
 
-    ops = Browser(dev_stack.base_url)
+    ops = Browser(dev_stack)
     ops.login(*next((email, password) for role, email, password in logins if role == "ops"))
 
     def dashboard_shows_synced_jobs() -> bool:
