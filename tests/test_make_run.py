@@ -20,7 +20,9 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from redis import Redis
@@ -154,6 +156,13 @@ def _printed_logins(output: str) -> list[tuple[str, str, str]]:
     return logins
 
 
+def _busy_weekday() -> date:
+    """A Tuesday to Thursday of the next days, when all four demo stylists work."""
+    today = datetime.now(ZoneInfo("Europe/Madrid")).date()
+    days = (today + timedelta(days=n) for n in range(7))
+    return next(d for d in days if d.weekday() in (1, 2, 3) and (d.month, d.day) != (12, 25))
+
+
 def _demo_names_in(page: str) -> int:
     return sum(page.count(name) for name in DEMO_NAMES)
 
@@ -171,6 +180,9 @@ def test_make_run_starts_a_salon_with_logins_agendas_and_synced_jobs(dev_stack: 
         if role == "stylist":
             _, week = browser.get("/pro/?view=week")
             assert _demo_names_in(week) >= 12, f"{email}'s week agenda is nearly empty"
+        if landing.endswith("/desk/"):
+            _, desk = browser.get(f"/desk/?date={_busy_weekday().isoformat()}")
+            assert _demo_names_in(desk) >= 12, "the front desk's day is nearly empty"
 
     ops = Browser(dev_stack)
     ops.login(*next((email, password) for role, email, password in logins if role == "ops"))
