@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
+from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services import accounts, demo, sync_status
 from pelubot_web.services.errors import DomainError
@@ -79,8 +80,8 @@ def sync_status_command(show_failed: int) -> None:
     click.echo(
         "Workers: none has reported" if age is None else f"Last worker heartbeat: {age:.0f} s ago"
     )
-    if show_failed and by_status.get("failed"):
-        jobs, total = sync_status.list_jobs(status="failed", limit=min(show_failed, 100))
+    if show_failed and by_status.get(OutboxStatus.FAILED):
+        jobs, total = sync_status.list_jobs(status=OutboxStatus.FAILED, limit=min(show_failed, 100))
         click.echo(f"Failed jobs ({total}):")
         for job in jobs:
             error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""

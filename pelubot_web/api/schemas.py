@@ -17,7 +17,7 @@ from sqlalchemy import select
 from pelubot_web.api.pagination import PaginationQuerySchema
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, Reservation
-from pelubot_web.models.reservation import STATUSES, SYNC_STATUSES
+from pelubot_web.models.reservation import ReservationStatus, SyncStatus
 from pelubot_web.services.availability import MAX_DAYS, salon_tz
 
 __all__ = [
@@ -194,7 +194,9 @@ class CustomerSchema(ma.Schema):
 
 class SyncSchema(ma.Schema):
     status = fields.String(
-        required=True, validate=validate.OneOf(SYNC_STATUSES), metadata={"enum": SYNC_STATUSES}
+        required=True,
+        validate=validate.OneOf(tuple(SyncStatus)),
+        metadata={"enum": tuple(SyncStatus)},
     )
     job_id = fields.Integer(required=True, allow_none=True)
     attempts = fields.Integer(required=True)
@@ -234,7 +236,7 @@ def preload_sync_jobs(reservations: list[Reservation]) -> None:
 
 class ReservationSchema(ma.Schema):
     id = fields.String(required=True, metadata={"format": "uuid"})
-    status = fields.String(required=True, metadata={"enum": STATUSES})
+    status = fields.String(required=True, metadata={"enum": tuple(ReservationStatus)})
     start = SalonDateTime(required=True)
     end = SalonDateTime(required=True)
     professional_id = fields.Integer(required=True)
@@ -280,7 +282,7 @@ class ReservationListQuerySchema(PaginationQuerySchema):
     professional_id = Id()
     start_from = SalonDateTime(metadata={"description": "Inclusive"})
     start_to = SalonDateTime(metadata={"description": "Exclusive"})
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(tuple(ReservationStatus)))
     phone = fields.String(
         validate=[validate.Length(min=3, max=32), _no_control_chars],
         metadata={"description": "The customer's phone: their reservations"},

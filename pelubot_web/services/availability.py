@@ -36,6 +36,7 @@ from pelubot_web.models import (
     TimeOff,
     WorkingHours,
 )
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.services.catalog import booking_rules, offering
 from pelubot_web.services.errors import (
@@ -173,7 +174,7 @@ def _load_calendar(
     booked: dict[int, list[Interval]] = defaultdict(list)
     query = select(Reservation.stylist_id, Reservation.start_at, Reservation.busy_until).where(
         Reservation.stylist_id.in_(stylist_ids),
-        Reservation.status != "cancelled",
+        Reservation.status != ReservationStatus.CANCELLED,
         Reservation.start_at < end,
         Reservation.busy_until > start,
     )

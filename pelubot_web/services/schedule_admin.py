@@ -15,6 +15,7 @@ from sqlalchemy import select
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import BookingRules, Reservation, SalonClosure, TimeOff, WorkingHours
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.services import catalog
 from pelubot_web.services.catalog_admin import get_stylist
 from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
@@ -141,7 +142,7 @@ def add_time_off(stylist_id: int, start: datetime, end: datetime, reason: str | 
     clash = db.session.scalar(
         select(Reservation.id).where(
             Reservation.stylist_id == stylist_id,
-            Reservation.status == "confirmed",
+            Reservation.status == ReservationStatus.CONFIRMED,
             Reservation.start_at < end,
             Reservation.end_at > start,
         )

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from pelubot_web.extensions import limiter
 from pelubot_web.models import Reservation, Service, Stylist
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import booking, catalog, manage_links
 from pelubot_web.services.errors import DomainError, NotFound, SlotTaken
@@ -193,7 +194,7 @@ def _reservation(token: str) -> Reservation:
 
 
 def _can_change(reservation: Reservation) -> bool:
-    return reservation.status == "confirmed" and reservation.start_at > utcnow()
+    return reservation.status == ReservationStatus.CONFIRMED and reservation.start_at > utcnow()
 
 
 def _private(response: Response) -> Response:

@@ -17,7 +17,7 @@ from flask_babel import ngettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from pelubot_web.models.sync import JOB_STATUSES
+from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.services import catalog, sync_status
 from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
@@ -40,7 +40,7 @@ class Page:
 
 def _filters() -> dict[str, Any]:
     status = request.args.get("status") or None
-    if status not in JOB_STATUSES:
+    if status not in tuple(OutboxStatus):
         status = None
     stylist_id = request.args.get("stylist", type=int)
     try:
@@ -84,7 +84,7 @@ def _live_context() -> dict[str, Any]:
         "page": Page(filters["page"], max(1, math.ceil(total / PAGE_SIZE)), total),
         "poll_url": url_for(".dashboard", **args, page=filters["page"]),
         "poll_seconds": POLL_SECONDS,
-        "statuses": JOB_STATUSES,
+        "statuses": tuple(OutboxStatus),
         "retry_form": ConfirmForm(),
     }
 
@@ -157,7 +157,9 @@ def retry_failed() -> Response:
     if not form.validate_on_submit():
         # Without JavaScript the confirmation is a page of its own.
         by_status = cast(dict[str, int], sync_status.queue_snapshot()["by_status"])
-        return render("ops/confirm_retry_all.html", form=form, failed=by_status.get("failed", 0))
+        return render(
+            "ops/confirm_retry_all.html", form=form, failed=by_status.get(OutboxStatus.FAILED, 0)
+        )
     count = sync_status.retry_all_failed()
     message = ngettext(
         "%(num)s failed job sent back to the queue.",

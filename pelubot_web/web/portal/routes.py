@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from pelubot_web.i18n import local_date, local_time
 from pelubot_web.models import Reservation, Stylist
+from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
 from pelubot_web.services import booking, catalog
 from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
@@ -42,7 +43,6 @@ from pelubot_web.web.slots import (
 )
 
 PAGE = 100
-FINAL_STATUSES = {"completed": "completed", "no_show": "no_show"}
 
 
 def _tz() -> Any:
@@ -96,7 +96,7 @@ def _agenda_context() -> dict[str, Any]:
         "prev_day": day - step,
         "next_day": day + step,
         "today": salon_today(),
-        "count": sum(1 for r in reservations if r.status != "cancelled"),
+        "count": sum(1 for r in reservations if r.is_live),
     }
 
 
@@ -162,14 +162,18 @@ def cancel(reservation_uuid: str) -> Response:
 def set_status(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
     form = StatusForm()
-    status = FINAL_STATUSES.get(form.status.data or "")
-    if not form.validate_on_submit() or status is None:
+    status = form.status.data or ""
+    if not form.validate_on_submit() or status not in CLOSING_STATUSES:
         return _fail(reservation, _("Choose completed or no-show."), status=422)
     try:
         reservation = booking.set_status(reservation.uuid, status, source="portal")
     except DomainError as error:
         return _fail(reservation, domain_message(error))
-    message = _("Marked as completed.") if status == "completed" else _("Marked as no-show.")
+    message = (
+        _("Marked as completed.")
+        if status == ReservationStatus.COMPLETED
+        else _("Marked as no-show.")
+    )
     return _done(reservation, message)
 
 
