@@ -112,7 +112,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from pelubot_web import api, cli, web
+    from pelubot_web import api, cli, errors, web
     from pelubot_web.metrics import QUEUE_SNAPSHOT_KEY
     from pelubot_web.probes import bp as probes_bp
     from pelubot_web.probes import register_check
@@ -124,4 +124,5 @@ def _register_blueprints(app: Flask) -> None:
     register_check(app, "calendar_credentials", sync_status.check_calendar_credentials)
     app.extensions[QUEUE_SNAPSHOT_KEY] = sync_status.queue_snapshot
     web.init_app(app)
+    errors.init_app(app)
     cli.init_app(app)
