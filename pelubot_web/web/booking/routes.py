@@ -23,7 +23,8 @@ from pelubot_web.models.types import utcnow
 from pelubot_web.services import booking, catalog, manage_links
 from pelubot_web.services.errors import DomainError, NotFound, SlotTaken
 from pelubot_web.web.booking import bp
-from pelubot_web.web.booking.forms import ConfirmForm, CustomerDetailsForm, PickSlotForm
+from pelubot_web.web.booking.forms import CustomerDetailsForm, PickSlotForm
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import redirect_to, render
 from pelubot_web.web.messages import domain_message
 from pelubot_web.web.slots import (

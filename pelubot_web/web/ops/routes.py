@@ -14,16 +14,15 @@ from typing import Any, cast
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.services import catalog, sync_status
 from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
 from pelubot_web.web.ops import bp
-from pelubot_web.web.ops.forms import ConfirmForm
 
 PAGE_SIZE = 20
 POLL_SECONDS = 5
@@ -90,7 +89,6 @@ def _live_context() -> dict[str, Any]:
 
 
 @bp.get("/")
-@login_required
 @require_role("ops", "admin")
 def dashboard() -> Response:
     return render(
@@ -109,7 +107,6 @@ def _job_or_404(job_id: int) -> Any:
 
 
 @bp.get("/<int:job_id>")
-@login_required
 @require_role("ops", "admin")
 def job(job_id: int) -> Response:
     return render(
@@ -122,7 +119,6 @@ def job(job_id: int) -> Response:
 
 
 @bp.post("/<int:job_id>/retry")
-@login_required
 @require_role("ops", "admin")
 def retry(job_id: int) -> Response:
     was_running = _job_or_404(job_id).status == "processing"
@@ -150,7 +146,6 @@ def retry(job_id: int) -> Response:
 
 
 @bp.route("/retry-failed", methods=["GET", "POST"])
-@login_required
 @require_role("ops", "admin")
 def retry_failed() -> Response:
     form = ConfirmForm()

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from pelubot_web.i18n import local_date, local_time
@@ -17,11 +16,11 @@ from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
 from pelubot_web.services import booking, catalog
 from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
 from pelubot_web.web.messages import domain_message
 from pelubot_web.web.portal import bp
 from pelubot_web.web.portal.forms import (
-    ConfirmForm,
     NewReservationForm,
     RescheduleForm,
     StatusForm,
@@ -101,7 +100,6 @@ def _agenda_context() -> dict[str, Any]:
 
 
 @bp.get("/")
-@login_required
 @require_role("stylist", "admin")
 def agenda() -> Response:
     return render("portal/agenda.html", partial="portal/_agenda.html", **_agenda_context())
@@ -129,14 +127,12 @@ def _back_to_agenda(reservation: Reservation, message: str, category: str = "suc
 
 
 @bp.get("/reservations/<reservation_uuid>")
-@login_required
 @require_role("stylist", "admin")
 def show(reservation_uuid: str) -> Response:
     return _row(own_reservation(reservation_uuid))
 
 
 @bp.route("/reservations/<reservation_uuid>/cancel", methods=["GET", "POST"])
-@login_required
 @require_role("stylist", "admin")
 def cancel(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
@@ -157,7 +153,6 @@ def cancel(reservation_uuid: str) -> Response:
 
 
 @bp.post("/reservations/<reservation_uuid>/status")
-@login_required
 @require_role("stylist", "admin")
 def set_status(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
@@ -193,7 +188,6 @@ def _fail(reservation: Reservation, message: str, status: int = 409) -> Response
 
 
 @bp.route("/reservations/<reservation_uuid>/reschedule", methods=["GET", "POST"])
-@login_required
 @require_role("stylist", "admin")
 def reschedule(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
@@ -236,7 +230,6 @@ def _when(reservation: Reservation) -> str:
 
 
 @bp.route("/reservations/new", methods=["GET", "POST"])
-@login_required
 @require_role("stylist", "admin")
 def new() -> Response:
     stylist = current_stylist()
