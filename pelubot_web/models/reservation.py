@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from pelubot_web.extensions import db
 from pelubot_web.models.catalog import Service, Stylist
 from pelubot_web.models.types import UTCDateTime, sql_in, utcnow
+
+if TYPE_CHECKING:
+    from pelubot_web.models.sync import CalendarSyncJob
 
 
 class ReservationStatus(StrEnum):
@@ -122,6 +126,12 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     stylist: Mapped[Stylist] = relationship()
     service: Mapped[Service] = relationship()
     customer: Mapped[Customer] = relationship()
+    # The outbox row carrying the latest change (``sync_job_id``, no FK: rows are pruned
+    # independently). Read-only: only ``calendar_outbox`` moves ``sync_job_id``.
+    sync_job: Mapped[CalendarSyncJob | None] = relationship(
+        primaryjoin="foreign(Reservation.sync_job_id) == CalendarSyncJob.id",
+        viewonly=True,
+    )
 
     @property
     def is_live(self) -> bool:

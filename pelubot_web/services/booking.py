@@ -296,6 +296,15 @@ def _ensure_modifiable(reservation: Reservation, now: datetime) -> None:
         raise NotModifiable("the appointment has already started", field="start")
 
 
+def can_change(reservation: Reservation, now: datetime | None = None) -> bool:
+    """Whether the reservation can still be rescheduled or cancelled (by anyone)."""
+    try:
+        _ensure_modifiable(reservation, (now or utcnow()).astimezone(UTC))
+    except NotModifiable:
+        return False
+    return True
+
+
 def cancel_reservation(
     reservation_uuid: str, *, source: str, now: datetime | None = None
 ) -> Reservation:
@@ -386,7 +395,7 @@ def list_reservations(
     total = db.session.scalar(select(func.count(Reservation.id)).where(*conditions)) or 0
     page = db.session.scalars(
         select(Reservation)
-        .options(selectinload(Reservation.customer))
+        .options(selectinload(Reservation.customer), selectinload(Reservation.sync_job))
         .where(*conditions)
         .order_by(Reservation.start_at, Reservation.id)
         .limit(limit)

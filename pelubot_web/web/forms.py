@@ -9,7 +9,7 @@ from flask import flash
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from pelubot_web.services.errors import DomainError
+from pelubot_web.services.errors import Conflict, DomainError
 from pelubot_web.web.htmx import redirect_to
 from pelubot_web.web.messages import domain_message
 
@@ -25,7 +25,9 @@ class BaseForm(FlaskForm):
 
     def add_domain_error(self, error: DomainError, message: str) -> None:
         """Show a service error next to its field when the form has that field."""
-        target = getattr(self, error.field, None) if error.field else None
+        # A nested field (``customer.phone``) goes on the form field of its last part.
+        name = error.field.rsplit(".", 1)[-1] if error.field else None
+        target = getattr(self, name, None) if name else None
         if target is not None and hasattr(target, "errors"):
             if isinstance(target.errors, tuple):
                 target.errors = list(target.errors)
@@ -37,7 +39,7 @@ class BaseForm(FlaskForm):
         """Show a service error in words; returns the response status for it:
         409 when the change clashes with existing data, 422 when the input is wrong."""
         self.add_domain_error(error, domain_message(error))
-        return 409 if error.code == "conflict" else 422
+        return 409 if isinstance(error, Conflict) else 422
 
 
 class ConfirmForm(BaseForm):

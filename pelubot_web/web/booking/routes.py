@@ -18,8 +18,6 @@ from werkzeug.wrappers import Response
 
 from pelubot_web.extensions import limiter
 from pelubot_web.models import Reservation, Service, Stylist
-from pelubot_web.models.reservation import ReservationStatus
-from pelubot_web.models.types import utcnow
 from pelubot_web.services import booking, catalog, manage_links
 from pelubot_web.services.errors import DomainError, NotFound, SlotTaken
 from pelubot_web.web.booking import bp
@@ -155,7 +153,7 @@ def confirm() -> Response:
         return _render_flow(form, {**flow_args, "slot": ""}, status=409, message=message)
     except DomainError as error:
         if _field_name(error) in ("phone", "name", "email", "notes"):
-            form.add_domain_error(_renamed(error), domain_message(error))
+            form.add_domain_error(error, domain_message(error))
             return _render_flow(form, flow_args, status=422)
         return _render_flow(
             form, {**flow_args, "slot": ""}, status=422, message=domain_message(error)
@@ -166,11 +164,6 @@ def confirm() -> Response:
 
 def _field_name(error: DomainError) -> str:
     return (error.field or "").rsplit(".", 1)[-1]
-
-
-def _renamed(error: DomainError) -> DomainError:
-    error.field = _field_name(error)
-    return error
 
 
 def _render_flow(
@@ -194,10 +187,6 @@ def _reservation(token: str) -> Reservation:
         abort(404)
 
 
-def _can_change(reservation: Reservation) -> bool:
-    return reservation.status == ReservationStatus.CONFIRMED and reservation.start_at > utcnow()
-
-
 def _private(response: Response) -> Response:
     # The token is in the URL: keep it out of caches and other sites' Referer headers.
     response.headers["Cache-Control"] = "no-store"
@@ -217,7 +206,7 @@ def manage(token: str) -> Response:
             reservation=reservation,
             token=token,
             manage_url=manage_url,
-            can_change=_can_change(reservation),
+            can_change=booking.can_change(reservation),
         )
     )
 
@@ -227,7 +216,7 @@ def manage(token: str) -> Response:
 def cancel(token: str) -> Response:
     reservation = _reservation(token)
     form = ConfirmForm()
-    if not _can_change(reservation):
+    if not booking.can_change(reservation):
         flash(_("This booking can no longer be changed online. Please call the salon."), "error")
         return _private(redirect_to(url_for(".manage", token=token)))
     if form.validate_on_submit():
@@ -245,7 +234,7 @@ def cancel(token: str) -> Response:
 @limit_posts
 def reschedule(token: str) -> Response:
     reservation = _reservation(token)
-    if not _can_change(reservation):
+    if not booking.can_change(reservation):
         flash(_("This booking can no longer be changed online. Please call the salon."), "error")
         return _private(redirect_to(url_for(".manage", token=token)))
     form = PickSlotForm()

@@ -14,6 +14,7 @@ from pelubot_web.i18n import local_date, local_time
 from pelubot_web.models import Reservation, Stylist
 from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
 from pelubot_web.services import booking, catalog
+from pelubot_web.services.agenda import reservations_between
 from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
 from pelubot_web.web.forms import ConfirmForm
@@ -41,8 +42,6 @@ from pelubot_web.web.slots import (
     slot_choices,
 )
 
-PAGE = 100
-
 
 def _tz() -> Any:
     return current_app.extensions["pelubot_config"].tz
@@ -56,17 +55,10 @@ def _agenda_range(view: str, day: date) -> tuple[date, date]:
 
 
 def agenda_reservations(stylist: Stylist, first: date, last_exclusive: date) -> list[Reservation]:
-    """Every reservation of the stylist in the local date range (all pages of the list)."""
+    """Every reservation of the stylist in the local date range."""
     start = datetime.combine(first, datetime.min.time(), _tz())
     end = datetime.combine(last_exclusive, datetime.min.time(), _tz())
-    items: list[Reservation] = []
-    while True:
-        page, total = booking.list_reservations(
-            limit=PAGE, offset=len(items), stylist_id=stylist.id, start_from=start, start_to=end
-        )
-        items.extend(page)
-        if not page or len(items) >= total:
-            return items
+    return reservations_between(stylist.id, start, end)
 
 
 def _agenda_context() -> dict[str, Any]:
