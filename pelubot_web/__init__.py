@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pelubot_web.config import Config, ConfigError
+from pelubot_web.config import Config, ConfigError, install_config
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -50,7 +50,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 
 def _apply_flask_config(app: Flask, cfg: Config) -> None:
-    app.extensions["pelubot_config"] = cfg
+    install_config(app, cfg)
     engine_options: dict[str, Any] = {"pool_pre_ping": True}
     if cfg.database_url.startswith("sqlite"):
         # Each request may wait up to 15 s for SQLite's write lock instead of failing.

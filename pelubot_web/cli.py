@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
 from pelubot_web.models.outbox import OutboxStatus
@@ -31,7 +32,7 @@ def seed_demo_command(if_empty: bool) -> None:
     if if_empty and not demo.database_is_empty():
         click.echo("Database already has data; demo seed skipped.")
         return
-    created = demo.seed_demo(current_app.extensions["pelubot_config"].tz)
+    created = demo.seed_demo(current_config().tz)
     summary = ", ".join(f"{count} {what}" for what, count in created.items())
     click.echo(f"Demo salon ready (created: {summary}).")
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import (
     BookingRules,
@@ -77,7 +77,7 @@ class BookableSlot:
 
 
 def salon_tz() -> ZoneInfo:
-    tz: ZoneInfo = current_app.extensions["pelubot_config"].tz
+    tz: ZoneInfo = current_config().tz
     return tz
 
 

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from pelubot_web.config import current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.metrics import SYNC_ATTEMPTS, SYNC_LAG, SYNC_OUTCOMES
@@ -67,7 +68,7 @@ def _new_row(reservation: Reservation, now: datetime) -> CalendarSyncJob:
         reservation_id=reservation.id,
         target_version=reservation.version,
         status=OutboxStatus.PENDING,
-        max_attempts=current_app.extensions["pelubot_config"].sync_max_attempts,
+        max_attempts=current_config().sync_max_attempts,
         available_at=now,
         changed_at=now,
     )
@@ -117,7 +118,7 @@ def record_change(reservation: Reservation, *, now: datetime | None = None) -> C
 
 def enqueue(job_id: int, target_version: int) -> bool:
     """Push one row to RQ and mark it queued. False (row left pending) if Redis fails."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     queue = Queue(cfg.queue_name, connection=get_redis())
     try:
         queue.enqueue(

@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from pelubot_web.config import current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models.outbox import CLAIMABLE_OUTBOX_STATUSES, OutboxStatus
@@ -42,7 +43,7 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random)
 
 def retry_at(now: datetime, attempt: int) -> datetime:
     """When a row that failed its ``attempt``-th try becomes due again."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     delay = backoff_delay(
         attempt, cfg.sync_backoff_base_s, cfg.sync_backoff_cap_s, random.SystemRandom()
     )
@@ -51,7 +52,7 @@ def retry_at(now: datetime, attempt: int) -> datetime:
 
 def stale_after_s() -> float:
     """A processing row whose heartbeat is older than this belongs to a dead worker."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     return max(cfg.sync_poll_interval_s * 2, 60.0)
 
 

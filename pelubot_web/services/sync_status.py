@@ -7,11 +7,12 @@ import logging
 import time
 from datetime import date, datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
+from pelubot_web.config import current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, Reservation
@@ -71,7 +72,7 @@ def check_worker(app: Flask) -> dict[str, object]:
 
 def check_calendar_credentials(app: Flask) -> dict[str, object]:
     """Readiness check: the Google backend has usable credentials (read locally, no call)."""
-    cfg = app.extensions["pelubot_config"]
+    cfg = current_config(app)
     if cfg.gcal_backend != "google":
         return {"backend": cfg.gcal_backend}
     path = cfg.gcal_credentials_file
@@ -134,7 +135,7 @@ def list_jobs(
     if stylist_id is not None:
         query = query.where(Reservation.stylist_id == stylist_id)
     if day is not None:
-        tz = current_app.extensions["pelubot_config"].tz
+        tz = current_config().tz
         start = datetime.combine(day, datetime.min.time(), tz)
         query = query.where(
             Reservation.start_at >= start, Reservation.start_at < start + timedelta(days=1)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy import update
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.gcal import EventData, GoogleCalendarError, build_event_body, event_id_for
 from pelubot_web.metrics import GOOGLE_ERRORS
@@ -39,7 +39,7 @@ def sync_calendar_job(job_id: int) -> str:
 
 
 def _event_data(reservation: Reservation) -> EventData:
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     return EventData(
         reservation_uuid=reservation.uuid,
         service_name=reservation.service.name,
@@ -86,7 +86,7 @@ def make_google_match(reservation: Reservation) -> str | None:
 
 
 def run_sync_job(job_id: int, worker: str) -> Outcome:
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     if not calendar_outbox.claim(job_id, worker, utcnow()):
         log.info(
             "outbox row not claimable (taken, finished or not due)", extra={"outbox_id": job_id}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import Flask, current_app
+from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
@@ -23,6 +23,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
 from pelubot_web.models.outbox import OutboxStatus
@@ -71,7 +72,7 @@ def _job_alive(redis: Redis, rq_job_id: str) -> bool:
 
 def schedule_pulls() -> int:
     """Enqueue one busy-import per stylist calendar, at most once per pull interval."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     redis = get_redis()
     lock_ms = max(100, int(cfg.pull_interval_s * 1000))
     if not redis.set(PULL_LOCK_KEY, "1", nx=True, px=lock_ms):
@@ -124,7 +125,7 @@ class DispatcherThread(threading.Thread):
         self._app = app
         self._worker_name = worker_name
         self._stop_event = threading.Event()
-        self.interval_s = app.extensions["pelubot_config"].sync_poll_interval_s
+        self.interval_s = current_config(app).sync_poll_interval_s
 
     def stop(self) -> None:
         self._stop_event.set()

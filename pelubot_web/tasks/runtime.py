@@ -6,8 +6,7 @@ import os
 import socket
 import threading
 
-from flask import current_app
-
+from pelubot_web.config import current_config
 from pelubot_web.gcal import CalendarGateway, build_calendar_service
 
 _local = threading.local()
@@ -15,7 +14,7 @@ _local = threading.local()
 
 def calendar_gateway() -> CalendarGateway:
     """One gateway per thread (httplib2 is not thread-safe), built lazily from the config."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     key = (cfg.gcal_backend, cfg.gcal_credentials_file, cfg.gcal_emulator_url, cfg.gcal_timeout_s)
     cached = getattr(_local, "gateway", None)
     if cached is None or cached[0] != key:

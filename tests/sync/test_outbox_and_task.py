@@ -12,7 +12,7 @@ from rq import Queue
 from sqlalchemy import func, select, update
 
 from pelubot_web import create_app
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal import event_id_for
@@ -177,7 +177,7 @@ def test_a_retryable_error_schedules_a_capped_jittered_retry(
     job = _job_of(res)
     assert job.status == "pending" and job.attempts == 1
     assert "503" in (job.last_error or "")
-    cap = sync_app.extensions["pelubot_config"].sync_backoff_cap_s
+    cap = current_config(sync_app).sync_backoff_cap_s
     assert before <= job.available_at <= utcnow() + timedelta(seconds=cap)
     assert db.session.get(Reservation, res.id).sync_status == "pending"
 

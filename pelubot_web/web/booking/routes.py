@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import limiter
 from pelubot_web.models import Reservation, Service, Stylist
 from pelubot_web.services import booking, catalog, manage_links
@@ -40,7 +41,7 @@ ANY = "any"
 
 
 def _booking_rate_limit() -> str:
-    return str(current_app.extensions["pelubot_config"].booking_rate_limit)
+    return str(current_config().booking_rate_limit)
 
 
 limit_posts = limiter.limit(_booking_rate_limit, methods=["POST"], key_func=get_remote_address)
@@ -197,9 +198,7 @@ def _private(response: Response) -> Response:
 @bp.get("/manage/<token>")
 def manage(token: str) -> Response:
     reservation = _reservation(token)
-    manage_url = current_app.extensions["pelubot_config"].public_base_url.rstrip("/") + url_for(
-        ".manage", token=token
-    )
+    manage_url = current_config().public_base_url.rstrip("/") + url_for(".manage", token=token)
     return _private(
         render(
             "booking/manage.html",

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from pelubot_web.config import current_config
 from pelubot_web.i18n import local_date, local_time
 from pelubot_web.models import Reservation, Stylist
 from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
@@ -44,7 +45,7 @@ from pelubot_web.web.slots import (
 
 
 def _tz() -> Any:
-    return current_app.extensions["pelubot_config"].tz
+    return current_config().tz
 
 
 def _agenda_range(view: str, day: date) -> tuple[date, date]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, flash, url_for
+from flask import flash, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from pelubot_web.config import current_config
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import schedule_admin
 from pelubot_web.services.errors import NotFound
@@ -21,7 +22,7 @@ from pelubot_web.web.portal.scope import current_stylist, scope_args
 
 def _aware(value: datetime) -> datetime:
     """A wall-clock time typed in the portal, read in the salon time zone."""
-    return value.replace(tzinfo=current_app.extensions["pelubot_config"].tz)
+    return value.replace(tzinfo=current_config().tz)
 
 
 @bp.route("/time-off", methods=["GET", "POST"])
