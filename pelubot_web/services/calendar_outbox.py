@@ -237,9 +237,21 @@ def _run_newer_version(job_id: int, worker: str, now: datetime) -> Outcome:
 
 
 def record_failure(
-    job_id: int, worker: str, error: str, *, retryable: bool, attempts: int, version: int
+    job_id: int,
+    worker: str,
+    error: str,
+    *,
+    retryable: bool,
+    attempts: int,
+    version: int,
+    min_delay_s: float = 0.0,
+    counts: bool = True,
 ) -> Outcome:
-    """Google refused or failed: retry later with backoff, or fail for good."""
+    """Google refused or failed: retry later with backoff, or fail for good.
+
+    ``min_delay_s`` is a wait Google asked for (Retry-After, quota); with ``counts=False``
+    the attempt does not use up the budget (a quota wait is not a failed attempt).
+    """
     now = utcnow()
     db.session.rollback()
     begin_write()
@@ -247,6 +259,8 @@ def record_failure(
     if job is None or job.status != OutboxStatus.PROCESSING or job.locked_by != worker:
         return Outcome("lost")
     error = error[:2000]
+    if retryable and not counts:
+        attempts = max(0, attempts - 1)
     give_up = not retryable or attempts >= job.max_attempts
     if give_up and job.target_version > version:
         # A newer change arrived meanwhile (maybe another stylist or calendar): it gets its
@@ -256,7 +270,10 @@ def record_failure(
     if give_up:
         values.update(status=OutboxStatus.FAILED, finished_at=now)
     else:
-        values.update(status=OutboxStatus.PENDING, available_at=outbox.retry_at(now, attempts))
+        values.update(
+            status=OutboxStatus.PENDING,
+            available_at=outbox.retry_at(now, attempts, min_delay_s=min_delay_s),
+        )
     db.session.execute(
         update(CalendarSyncJob)
         .where(CalendarSyncJob.id == job_id, CalendarSyncJob.locked_by == worker)

@@ -100,10 +100,10 @@ class EmailTaken(Conflict):
     code = "email_taken"
 
 
-class WeakPassword(InvalidInput):
-    """The password is too short."""
+class WrongPassword(InvalidInput):
+    """The current password given to change it is not the user's."""
 
-    code = "weak_password"
+    code = "wrong_password"
 
 
 class StylistRequired(InvalidInput):

@@ -41,13 +41,14 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random)
     return rng.uniform(0, ceiling)
 
 
-def retry_at(now: datetime, attempt: int) -> datetime:
-    """When a row that failed its ``attempt``-th try becomes due again."""
+def retry_at(now: datetime, attempt: int, *, min_delay_s: float = 0.0) -> datetime:
+    """When a row that failed its ``attempt``-th try becomes due again (at least
+    ``min_delay_s`` later, when the other side asked for a wait)."""
     cfg = current_config()
     delay = backoff_delay(
         attempt, cfg.sync_backoff_base_s, cfg.sync_backoff_cap_s, random.SystemRandom()
     )
-    return now + timedelta(seconds=delay)
+    return now + timedelta(seconds=max(delay, min_delay_s))
 
 
 def stale_after_s() -> float:

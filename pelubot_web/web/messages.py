@@ -30,7 +30,10 @@ def domain_message(error: DomainError) -> str:
         "last_day_before_first": _("The last day must not be before the first."),
         "own_admin_access": _("You cannot remove your own admin access."),
         "stylist_required": _("Choose the stylist this user works as."),
-        "weak_password": _("The password must have at least 10 characters."),
+        "weak_password": _(
+            "Choose a stronger password: at least 10 characters, not only spaces, not a common one."
+        ),
+        "wrong_password": _("The current password is not correct."),
         "reservations_in_the_way": _(
             "There are confirmed reservations in that time. Move or cancel them first."
         ),

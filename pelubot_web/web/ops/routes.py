@@ -121,7 +121,7 @@ def job(job_id: int) -> Response:
 @bp.post("/<int:job_id>/retry")
 @require_role("ops", "admin")
 def retry(job_id: int) -> Response:
-    was_running = _job_or_404(job_id).status == "processing"
+    was_running = _job_or_404(job_id).status == OutboxStatus.PROCESSING
     if not ConfirmForm().validate_on_submit():
         abort(400)
     retried = sync_status.retry_job(job_id)
