@@ -12,7 +12,7 @@ from redis import Redis
 from sqlalchemy import func, select
 
 from pelubot_web import create_app
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import ApiKey, Reservation, User, WorkingHours
 from pelubot_web.models.user import ROLES
@@ -41,7 +41,7 @@ def _count(model: type) -> int:
 
 def test_every_role_gets_a_demo_login_that_works(app: Flask) -> None:
     demo.seed_demo(MADRID)
-    config = app.extensions["pelubot_config"]
+    config = current_config(app)
 
     logins, created = demo_staff.ensure_demo_logins(config)
 
@@ -56,7 +56,7 @@ def test_every_role_gets_a_demo_login_that_works(app: Flask) -> None:
 
 def test_a_changed_demo_password_is_reset_at_the_next_start(app: Flask) -> None:
     demo.seed_demo(MADRID)
-    config = app.extensions["pelubot_config"]
+    config = current_config(app)
     logins, _ = demo_staff.ensure_demo_logins(config)
     admin = db.session.scalar(select(User).where(User.role == "admin"))
     assert admin is not None
@@ -72,7 +72,7 @@ def test_a_changed_demo_password_is_reset_at_the_next_start(app: Flask) -> None:
 
 
 def test_the_demo_key_is_a_booking_key_even_after_it_was_revoked(app: Flask) -> None:
-    config = app.extensions["pelubot_config"]
+    config = current_config(app)
     key, created = demo_staff.ensure_demo_api_key(config)
     assert created
     stored = db.session.scalar(select(ApiKey))
@@ -97,7 +97,7 @@ def test_demo_logins_and_keys_are_refused_outside_dev(config: Config, app: Flask
 
     with production.app_context():
         result = production.test_cli_runner().invoke(args=["dev-salon"])
-        cfg = production.extensions["pelubot_config"]
+        cfg = current_config(production)
         with pytest.raises(demo_staff.DevOnly, match="development only"):
             demo_staff.ensure_demo_logins(cfg)
         with pytest.raises(demo_staff.DevOnly, match="development only"):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Reservation, Stylist, StylistService, WorkingHours
-from pelubot_web.models.reservation import SOURCES
+from pelubot_web.models.reservation import SOURCES, ReservationStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import booking
 from pelubot_web.services.catalog import booking_rules
@@ -65,7 +65,7 @@ class PlannedVisit:
     start: datetime  # aware, salon time zone
     customer: booking.CustomerInput
     source: str
-    closing_status: str  # for when it lies in the past: completed or no_show
+    closing_status: ReservationStatus  # for when it lies in the past: completed or no_show
 
     @property
     def key(self) -> tuple[int, datetime]:
@@ -111,7 +111,11 @@ def _plan_stylist_day(
                 start=start,
                 customer=booking.CustomerInput(name=name, phone=phone),
                 source=rng.choice(SOURCES),
-                closing_status="no_show" if rng.random() < NO_SHOW_CHANCE else "completed",
+                closing_status=(
+                    ReservationStatus.NO_SHOW
+                    if rng.random() < NO_SHOW_CHANCE
+                    else ReservationStatus.COMPLETED
+                ),
             )
             busy = offer.effective_duration_min + rules.buffer_after_min
             start += timedelta(minutes=_round_up(busy, step))
@@ -143,7 +147,7 @@ def _existing(days: list[date], tz: ZoneInfo) -> dict[tuple[int, datetime], Rese
         .where(
             Reservation.start_at >= first,
             Reservation.start_at < last,
-            Reservation.status != "cancelled",
+            Reservation.status != ReservationStatus.CANCELLED,
         )
     )
     return {(r.stylist_id, r.start_at.astimezone(UTC)): r for r in rows}
@@ -167,7 +171,7 @@ def _book(visit: PlannedVisit) -> Reservation | None:
 
 def _close_if_past(visit: PlannedVisit, reservation: Reservation, now: datetime) -> bool:
     demo_phones = {phone for _, phone in DEMO_CUSTOMERS}
-    if reservation.status != "confirmed" or reservation.end_at > now:
+    if reservation.status != ReservationStatus.CONFIRMED or reservation.end_at > now:
         return False  # not over yet (or already closed)
     if reservation.customer.phone not in demo_phones:
         return False  # somebody's own booking: the stylist closes it
