@@ -103,8 +103,7 @@ def _book(form: DeskBookingForm, stylist: Stylist, start: datetime) -> Reservati
     except DomainError as error:
         field = (error.field or "").rsplit(".", 1)[-1]
         error.field = field if field in ("name", "phone", "email", "service") else None
-        form.add_domain_error(error, domain_message(error))
-        return 409 if isinstance(error, Conflict) else 422
+        return form.show_domain_error(error)
 
 
 @bp.route("/new", methods=["GET", "POST"])
