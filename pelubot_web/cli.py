@@ -65,6 +65,31 @@ def create_api_key_command(name: str, scopes: tuple[str, ...]) -> None:
     click.echo("Store it now: it cannot be shown again.", err=True)
 
 
+@api_keys_cli.command("list")
+def list_api_keys_command() -> None:
+    """Every key: id, name, scopes, first characters, state and last use (never the key)."""
+    keys = accounts.list_api_keys()
+    if not keys:
+        click.echo("No API keys.")
+        return
+    for key in keys:
+        state = "active" if key.active else "revoked"
+        used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "never"
+        click.echo(f"#{key.id} {key.name} [{key.scopes}] {key.prefix}… {state}, last used {used}")
+
+
+@api_keys_cli.command("revoke")
+@click.argument("key")
+def revoke_api_key_command(key: str) -> None:
+    """Revoke a key by id or name; clients using it get 401 from their next request."""
+    try:
+        revoked = accounts.revoke_api_key(key)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Revoked API key #{revoked.id} {revoked.name!r}.")
+
+
 @sync_cli.command("status")
 @click.option("--failed", "show_failed", default=10, show_default=True, help="Failed jobs to list.")
 def sync_status_command(show_failed: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
@@ -118,3 +120,55 @@ def test_api_keys_create_rejects_unknown_scope(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["api-keys", "create", "--name", "x", "--scope", "root"])
     assert result.exit_code != 0
     assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
+
+
+def _create_key(runner: FlaskCliRunner, name: str) -> str:
+    result = runner.invoke(args=["api-keys", "create", "--name", name, "--scope", "booking"])
+    assert result.exit_code == 0, result.output
+    return str(result.stdout.strip().splitlines()[-1])
+
+
+def test_api_keys_list_shows_keys_but_never_the_secret(runner: FlaskCliRunner) -> None:
+    secret = _create_key(runner, "chatbot")
+    listed = runner.invoke(args=["api-keys", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "chatbot" in listed.output
+    assert "active" in listed.output
+    assert "last used never" in listed.output
+    assert secret not in listed.output
+
+
+def test_api_keys_revoke_by_name_or_id_refuses_the_key(runner: FlaskCliRunner) -> None:
+    first = _create_key(runner, "old-bot")
+    second = _create_key(runner, "other-bot")
+    assert runner.invoke(args=["api-keys", "revoke", "old-bot"]).exit_code == 0
+    assert principal_for_key(first, bootstrap_key=None) is None
+    key_id = db.session.scalar(select(ApiKey.id).where(ApiKey.name == "other-bot"))
+    assert runner.invoke(args=["api-keys", "revoke", str(key_id)]).exit_code == 0
+    assert principal_for_key(second, bootstrap_key=None) is None
+    assert "revoked" in runner.invoke(args=["api-keys", "list"]).output
+    for unknown in ("nobody", "99999999999999999999", "0"):
+        missing = runner.invoke(args=["api-keys", "revoke", unknown])
+        assert missing.exit_code != 0
+        assert "no API key" in missing.output
+
+
+def test_api_key_last_use_is_recorded_at_most_once_a_minute(runner: FlaskCliRunner) -> None:
+    secret = _create_key(runner, "chatbot")
+    assert principal_for_key(secret, bootstrap_key=None) is not None
+    db.session.rollback()
+    key = db.session.scalar(select(ApiKey).where(ApiKey.name == "chatbot"))
+    assert key is not None
+    first_use = key.last_used_at
+    assert first_use is not None
+    assert principal_for_key(secret, bootstrap_key=None) is not None
+    db.session.rollback()
+    assert db.session.scalar(select(ApiKey.last_used_at).where(ApiKey.id == key.id)) == first_use
+    # A minute later the next call moves it forward.
+    key.last_used_at = first_use - timedelta(minutes=2)
+    db.session.commit()
+    assert principal_for_key(secret, bootstrap_key=None) is not None
+    db.session.rollback()
+    later = db.session.scalar(select(ApiKey.last_used_at).where(ApiKey.id == key.id))
+    assert later is not None
+    assert later > first_use - timedelta(minutes=2)

@@ -17,7 +17,7 @@ from pelubot_web.models import (
     User,
     WorkingHours,
 )
-from pelubot_web.services.accounts import create_api_key
+from pelubot_web.services.accounts import create_api_key, principal_for_key
 from tests.web.conftest import PASSWORD, Salon, fresh, hx_post, login, post
 
 SERVICE = {"name": "Recogido", "slug": "recogido", "duration_min": 60, "price": "45.50"}
@@ -251,3 +251,21 @@ def test_users_are_created_and_edited_with_validation(client: FlaskClient, salon
     assert self_edit.status_code == 409
     fresh()
     assert db.session.get(User, salon.admin.id).role == "admin"
+
+
+def test_admins_list_api_keys_and_revoke_one(client: FlaskClient, salon: Salon) -> None:
+    created = create_api_key("chatbot", ["booking"])
+    key_id = created.api_key.id
+    login(client, "lucia@salon.test")
+    assert client.get("/admin/api-keys").status_code == 403
+    post(client, "/logout")
+    login(client, "admin@salon.test")
+    page = client.get("/admin/api-keys").get_data(as_text=True)
+    assert "chatbot" in page
+    assert created.api_key.prefix in page
+    assert created.secret not in page
+    assert post(client, f"/admin/api-keys/{key_id}/revoke").status_code == 303
+    fresh()
+    assert principal_for_key(created.secret, bootstrap_key=None) is None
+    assert post(client, "/admin/api-keys/99999999999999999999/revoke").status_code == 404
+    assert post(client, "/admin/api-keys/12345/revoke").status_code == 404
