@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from pelubot_web.api.pagination import PaginationQuerySchema
 from pelubot_web.extensions import db
+from pelubot_web.inputs import MAX_DATE, MAX_DB_INT, MIN_DATE, has_control_chars
 from pelubot_web.models import CalendarSyncJob, Reservation
 from pelubot_web.models.reservation import STATUSES, SYNC_STATUSES
 from pelubot_web.services.availability import MAX_DAYS, salon_tz
@@ -42,18 +43,17 @@ __all__ = [
     "sync_view",
 ]
 
-MAX_ID = 2**31 - 1
-# Bookings are in this century: keeps date arithmetic far from datetime's limits.
-MIN_DATE = date(2000, 1, 1)
-MAX_DATE = date(2100, 12, 31)
+MAX_ID = MAX_DB_INT
 
 
-def Id(**kwargs: Any) -> fields.Integer:  # reads like a field class
-    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # reads like a field class
+    """An id: a JSON integer (``2.7`` or ``"2"`` is a 422, never truncated); query
+    strings pass ``strict=False`` since their values are always text."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def _no_control_chars(value: str) -> None:
-    if any(ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 127 for ch in value):
+    if has_control_chars(value):
         raise ma.ValidationError("Control characters are not allowed.")
 
 
@@ -109,16 +109,18 @@ class ProfessionalListSchema(ma.Schema):
 
 
 class ProfessionalsQuerySchema(ma.Schema):
-    service_id = Id(metadata={"description": "Only professionals offering this service"})
+    service_id = Id(
+        strict=False, metadata={"description": "Only professionals offering this service"}
+    )
 
 
 # --- availability ----------------------------------------------------------------------
 
 
 class SlotsQuerySchema(ma.Schema):
-    service_id = Id(required=True)
+    service_id = Id(strict=False, required=True)
     date = BoundedDate(required=True, metadata={"description": "First day (salon local date)"})
-    professional_id = Id(metadata={"description": "Omit for any professional"})
+    professional_id = Id(strict=False, metadata={"description": "Omit for any professional"})
     days = fields.Integer(
         load_default=1,
         validate=validate.Range(min=1, max=MAX_DAYS),
@@ -277,7 +279,7 @@ class ReservationSchema(ma.Schema):
 
 
 class ReservationListQuerySchema(PaginationQuerySchema):
-    professional_id = Id()
+    professional_id = Id(strict=False)
     start_from = SalonDateTime(metadata={"description": "Inclusive"})
     start_to = SalonDateTime(metadata={"description": "Exclusive"})
     status = fields.String(validate=validate.OneOf(STATUSES))

@@ -82,3 +82,9 @@ class IdempotencyMismatch(InvalidInput):
     """An Idempotency-Key was reused with a different request body."""
 
     code = "idempotency_mismatch"
+
+
+class NonexistentLocalTime(InvalidInput):
+    """A wall-clock time skipped by a DST change (e.g. 02:30 on the spring-forward night)."""
+
+    code = "nonexistent_local_time"

@@ -11,6 +11,7 @@ from flask import Flask
 __all__ = ["init_app"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +31,20 @@ def init_app(app: Flask) -> None:
     for bp in blueprints:
         app.register_blueprint(bp)
     html_blueprints = frozenset(bp.name for bp in blueprints)
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        """NUL is never part of a real URL or form, and PostgreSQL cannot store it: any
+        request carrying one (path, query or form value) is a 400 before a view runs."""
+        from flask import abort, request
+
+        if request.path.startswith("/api/"):
+            return  # the API's schemas refuse control characters per field (422)
+        values = [request.path, *request.args.values()]
+        if request.method not in SAFE_METHODS and request.mimetype in FORM_MIMETYPES:
+            values += request.form.values()
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.before_request
     def _writers_lock_first() -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import Field
 
+from pelubot_web.inputs import MAX_DATE, MIN_DATE, has_control_chars
 from pelubot_web.services.errors import DomainError
 from pelubot_web.web.messages import domain_message
 
@@ -16,6 +21,18 @@ class BaseForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.form_errors: list[str] = []
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The field validators, then the edge rules every form shares: no control
+        characters in any text (NUL breaks PostgreSQL, escapes reach Google) and dates
+        within ``inputs.MIN_DATE``..``MAX_DATE``. A refusal is a field error (422)."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            message = _edge_error(field)
+            if message is not None:
+                _append_error(field, message)
+                valid = False
+        return valid
 
     def add_domain_error(self, error: DomainError, message: str) -> None:
         """Show a service error next to its field when the form has that field."""
@@ -32,3 +49,22 @@ class BaseForm(FlaskForm):
         409 when the change clashes with existing data, 422 when the input is wrong."""
         self.add_domain_error(error, domain_message(error))
         return 409 if error.code == "conflict" else 422
+
+
+def _edge_error(field: Field) -> str | None:
+    data = field.data
+    texts: Sequence[object] = data if isinstance(data, list) else [data]
+    if any(isinstance(t, str) and has_control_chars(t) for t in texts):
+        return str(_l("Control characters are not allowed."))
+    day = data.date() if isinstance(data, datetime) else data
+    if isinstance(day, date) and not MIN_DATE <= day <= MAX_DATE:
+        return str(
+            _l("Enter a date between %(first)s and %(last)s.", first=MIN_DATE, last=MAX_DATE)
+        )
+    return None
+
+
+def _append_error(field: Field, message: str) -> None:
+    if isinstance(field.errors, tuple):
+        field.errors = list(field.errors)
+    field.errors.append(message)

@@ -23,6 +23,9 @@ def domain_message(error: DomainError) -> str:
         "service_not_offered": _("That stylist does not offer this service."),
         "invalid_phone": _("Enter a valid phone number, e.g. +34 600 123 456."),
         "not_found": _("It no longer exists. Reload the page."),
+        "nonexistent_local_time": _(
+            "That time does not exist that day: the clocks change. Choose another time."
+        ),
         "weak_password": _(
             "Choose a stronger password: at least 10 characters, not only spaces, not a common one."
         ),

@@ -17,6 +17,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
 from pelubot_web.extensions import limiter
+from pelubot_web.inputs import parse_db_int
 from pelubot_web.models import Reservation, Service, Stylist
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import booking, catalog, manage_links
@@ -47,10 +48,7 @@ limit_posts = limiter.limit(_booking_rate_limit, methods=["POST"], key_func=get_
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    return parse_db_int(raw)
 
 
 def _flow(args: Mapping[str, str], message: str | None = None) -> dict[str, Any]:
