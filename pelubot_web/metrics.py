@@ -30,6 +30,9 @@ __all__ = [
     "SYNC_LAG",
     "SYNC_ATTEMPTS",
     "GOOGLE_ERRORS",
+    "GOOGLE_CALL_DURATION",
+    "PULL_OUTCOMES",
+    "QUEUE_WAIT",
     "SYNC_OUTCOMES",
 ]
 
@@ -56,6 +59,23 @@ GOOGLE_ERRORS = Counter(
 SYNC_OUTCOMES = Counter(
     "pelubot_sync_outcomes_total",
     "Calendar sync attempts by outcome (succeeded, retry, failed)",
+    ["outcome"],
+)
+
+GOOGLE_CALL_DURATION = Histogram(
+    "pelubot_google_call_duration_seconds",
+    "Duration of Google Calendar API calls made by this worker, by method",
+    ["method"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+QUEUE_WAIT = Histogram(
+    "pelubot_sync_queue_wait_seconds",
+    "Time from the committed reservation change to a worker starting its sync job",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+)
+PULL_OUTCOMES = Counter(
+    "pelubot_calendar_pulls_total",
+    "Busy-time imports run by this worker, by outcome (full, incremental, failed, skipped)",
     ["outcome"],
 )
 

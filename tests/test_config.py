@@ -179,3 +179,51 @@ def test_bad_settings_stop_the_wsgi_app_with_one_line_and_no_traceback() -> None
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == ["PeluBot configuration error: PELUBOT_API_KEY must not be 'changeme'"]
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "API_KEY"])
+def test_secrets_can_come_from_files_without_their_trailing_newline(
+    tmp_path: Path, name: str
+) -> None:
+    secret = "from-a-file-" + "x1y2z3" * 6
+    path = tmp_path / name.lower()
+    path.write_text(secret + "\n", encoding="utf-8")
+    env = prod_env(**{f"PELUBOT_{name}": "<unset>", f"PELUBOT_{name}_FILE": str(path)})
+    cfg = Config.from_env(env)
+    assert getattr(cfg, name.lower()) == secret
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "API_KEY", "SECRET_KEY_FALLBACKS"])
+def test_setting_a_secret_and_its_file_is_an_error(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "secret"
+    path.write_text("s" * 40, encoding="utf-8")
+    env = prod_env(**{f"PELUBOT_{name}": "v" * 40, f"PELUBOT_{name}_FILE": str(path)})
+    with pytest.raises(ConfigError, match=f"PELUBOT_{name} or PELUBOT_{name}_FILE, not both"):
+        Config.from_env(env)
+
+
+def test_a_missing_or_empty_secret_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    with pytest.raises(ConfigError, match="PELUBOT_SECRET_KEY_FILE cannot be read"):
+        Config.from_env(
+            prod_env(PELUBOT_SECRET_KEY="<unset>", PELUBOT_SECRET_KEY_FILE=str(missing))
+        )
+    empty = tmp_path / "empty"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="PELUBOT_API_KEY_FILE is empty"):
+        Config.from_env(prod_env(PELUBOT_API_KEY="<unset>", PELUBOT_API_KEY_FILE=str(empty)))
+
+
+def test_secret_key_fallbacks_are_a_list_from_the_environment_or_a_file(tmp_path: Path) -> None:
+    cfg = Config.from_env(prod_env(PELUBOT_SECRET_KEY_FALLBACKS="old-one, old-two"))
+    assert cfg.secret_key_fallbacks == ("old-one", "old-two")
+    path = tmp_path / "fallbacks"
+    path.write_text("old-one\nold-two\n", encoding="utf-8")
+    cfg = Config.from_env(prod_env(PELUBOT_SECRET_KEY_FALLBACKS_FILE=str(path)))
+    assert cfg.secret_key_fallbacks == ("old-one", "old-two")
+    assert cfg.redacted()["secret_key_fallbacks"] == "***"
+
+
+def test_the_api_key_cannot_be_a_secret_key_fallback() -> None:
+    with pytest.raises(ConfigError, match="PELUBOT_SECRET_KEY_FALLBACKS"):
+        Config.from_env(prod_env(PELUBOT_SECRET_KEY_FALLBACKS=GOOD_KEY))

@@ -41,6 +41,23 @@ def event_id_for(reservation_uuid: str | uuid.UUID) -> str:
     return base64.b32hexencode(raw.bytes).decode("ascii").rstrip("=").lower()
 
 
+BASE_ID_LENGTH = 26
+_GENERATION_MARK = "g"
+
+
+def next_event_id(event_id: str) -> str:
+    """The next generation of a reservation's event id, still deterministic.
+
+    Google keeps a deleted event's id forever; once it purges the cancelled event the id
+    can neither be inserted (409) nor updated (404). ``<base>g<n>`` is longer than any
+    base id, so it never collides with another reservation's, and stays in ``0-9a-v``.
+    """
+    base, mark, generation = event_id[:BASE_ID_LENGTH], event_id[BASE_ID_LENGTH:][:1], 1
+    if mark == _GENERATION_MARK and event_id[BASE_ID_LENGTH + 1 :].isdigit():
+        generation = int(event_id[BASE_ID_LENGTH + 1 :]) + 1
+    return f"{base}{_GENERATION_MARK}{generation}"
+
+
 @dataclass(frozen=True)
 class EventData:
     """What the calendar event shows about one reservation."""

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field
 
-from pelubot_web.inputs import MAX_DATE, MIN_DATE, has_control_chars
+from pelubot_web.inputs import MAX_DATE, MAX_DB_INT, MIN_DATE, has_control_chars
 from pelubot_web.services.errors import DomainError
 from pelubot_web.web.messages import domain_message
 
@@ -24,8 +24,9 @@ class BaseForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The field validators, then the edge rules every form shares: no control
-        characters in any text (NUL breaks PostgreSQL, escapes reach Google) and dates
-        within ``inputs.MIN_DATE``..``MAX_DATE``. A refusal is a field error (422)."""
+        characters in any text (NUL breaks PostgreSQL, escapes reach Google), integers
+        the database can hold and dates within ``inputs.MIN_DATE``..``MAX_DATE``.
+        A refusal is a field error (422)."""
         valid = super().validate(extra_validators)
         for field in self:
             message = _edge_error(field)
@@ -56,6 +57,8 @@ def _edge_error(field: Field) -> str | None:
     texts: Sequence[object] = data if isinstance(data, list) else [data]
     if any(isinstance(t, str) and has_control_chars(t) for t in texts):
         return str(_l("Control characters are not allowed."))
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_DB_INT:
+        return str(_l("Enter a smaller number."))
     day = data.date() if isinstance(data, datetime) else data
     if isinstance(day, date) and not MIN_DATE <= day <= MAX_DATE:
         return str(

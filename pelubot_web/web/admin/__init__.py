@@ -1,8 +1,8 @@
 """Admin ``/admin``: services, stylists and what they offer, weekly hours, closures,
-booking rules, users, API keys."""
+booking rules, users, API keys, the audit log."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from pelubot_web.web.admin import api_keys, catalog, schedule, users  # noqa: E402,F401  (views)
+from pelubot_web.web.admin import api_keys, audit, catalog, schedule, users  # noqa: E402,F401
