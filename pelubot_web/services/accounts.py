@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pelubot_web.extensions import db
+from pelubot_web.inputs import MAX_DB_INT
 from pelubot_web.models import ApiKey, Stylist, User
 from pelubot_web.models.types import utcnow
 from pelubot_web.models.user import API_SCOPES, ROLES
@@ -24,7 +25,6 @@ from pelubot_web.services.passwords import hash_new_password
 
 log = logging.getLogger(__name__)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-MAX_DB_INT = 2**31 - 1  # ids are 32-bit INTEGER columns on both databases
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 API_KEY_PREFIX = "pb_"
 
@@ -144,17 +144,25 @@ def _touch_last_used(key: ApiKey) -> None:
     """Record use at most once a minute per key, in its own short transaction.
 
     The conditional UPDATE makes concurrent requests of several processes write once;
-    a failure (database busy) never fails the API call it accompanies.
+    a failure (database busy) never fails the API call it accompanies. Called during
+    authentication, before the request has written anything.
     """
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
         return
+    key_id = key.id  # read before the commit below expires the object
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return  # never end someone's unit of work; the next call records the use
+    # End the session's read transaction first: on SQLite a WAL read snapshot older than
+    # this commit could not be upgraded to a write later in the same request.
+    session.commit()
     try:
         with db.engine.begin() as conn:
             conn.execute(
                 update(ApiKey)
                 .where(
-                    ApiKey.id == key.id,
+                    ApiKey.id == key_id,
                     or_(
                         ApiKey.last_used_at.is_(None),
                         ApiKey.last_used_at < now - LAST_USED_RESOLUTION,
@@ -163,7 +171,7 @@ def _touch_last_used(key: ApiKey) -> None:
                 .values(last_used_at=now)
             )
     except SQLAlchemyError:
-        log.warning("could not record API key use", extra={"api_key_id": key.id})
+        log.warning("could not record API key use", extra={"api_key_id": key_id})
 
 
 @dataclass(frozen=True)
@@ -191,5 +199,6 @@ def principal_for_key(presented: str, bootstrap_key: str | None) -> Principal | 
     key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     if key is None or not key.active or not hmac.compare_digest(key.key_hash, digest):
         return None
+    principal = Principal(name=key.name, scopes=key.scope_set, key_id=key.id)
     _touch_last_used(key)
-    return Principal(name=key.name, scopes=key.scope_set, key_id=key.id)
+    return principal
