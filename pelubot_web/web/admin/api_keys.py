@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from flask import abort, flash, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from pelubot_web.services import accounts
 from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.admin import bp
-from pelubot_web.web.admin.forms import ConfirmForm
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import redirect_to, render
 
 
 @bp.get("/api-keys")
-@login_required
 @require_role("admin")
 def api_keys() -> Response:
     return render("admin/api_keys.html", keys=accounts.list_api_keys(), form=ConfirmForm())
 
 
 @bp.post("/api-keys/<int:key_id>/revoke")
-@login_required
 @require_role("admin")
 def revoke_api_key(key_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
