@@ -83,3 +83,8 @@ def test_out_of_range_query_values_fall_back_instead_of_crashing(
 
 def test_a_nul_in_a_path_segment_is_a_400(client: FlaskClient, salon: Salon) -> None:
     assert client.get("/book/manage/abc%00def").status_code == 400
+
+
+def test_a_nul_in_any_repeated_query_value_is_a_400(client: FlaskClient, salon: Salon) -> None:
+    assert client.get("/book/?day=2027-01-01&day=a%00b").status_code == 400
+    assert client.get("/book/?a%00b=1").status_code == 400
