@@ -36,7 +36,7 @@ def _str(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     return value.strip()
 
 
-def _secret(env: Mapping[str, str], name: str) -> str | None:
+def _secret(env: Mapping[str, str], name: str, *, empty_ok: bool = False) -> str | None:
     """A secret from ``PELUBOT_<NAME>`` or from the file named by ``PELUBOT_<NAME>_FILE``.
 
     The file form is how Docker/Kubernetes secrets, Vault Agent and SSM / Secrets Manager
@@ -53,14 +53,14 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
         raise ConfigError(f"PELUBOT_{name}_FILE cannot be read: {exc.strerror} ({path})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"PELUBOT_{name}_FILE is not UTF-8 text ({path})") from None
-    if not content.strip():
+    if not content.strip() and not empty_ok:
         raise ConfigError(f"PELUBOT_{name}_FILE is empty ({path})")
     return content
 
 
 def _secret_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """Several secrets, comma or newline separated (``_FILE`` accepted)."""
-    raw = _secret(env, name) or ""
+    """Several secrets, comma or newline separated; an empty file is an empty list."""
+    raw = _secret(env, name, empty_ok=True) or ""
     return tuple(part.strip() for part in raw.replace("\n", ",").split(",") if part.strip())
 
 

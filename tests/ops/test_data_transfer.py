@@ -30,6 +30,7 @@ from pelubot_web.models.types import utcnow
 from pelubot_web.services import accounts, demo
 from tests import factories
 from tests.conftest import DIALECT, DatabaseFactory, make_config, upgrade_database
+from tests.ops.conftest import all_rows, overlapping
 
 
 @pytest.fixture
@@ -88,18 +89,6 @@ def fill_like_a_salon_in_use(app: Flask) -> None:
     db.session.commit()
     accounts.create_user("ana@salon.es", "correct horse battery", "admin")
     accounts.create_api_key("chatbot", ["booking"])
-
-
-def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
-    with app.app_context():
-        with db.engine.connect() as conn:
-            return {
-                table.name: [
-                    dict(row._mapping)
-                    for row in conn.execute(select(table).order_by(*table.primary_key.columns))
-                ]
-                for table in db.metadata.sorted_tables
-            }
 
 
 @pytest.fixture
@@ -172,17 +161,7 @@ def test_the_no_overlap_guarantee_holds_after_the_import(
             select(Reservation).where(Reservation.status == "confirmed").order_by(Reservation.id)
         ).first()
         assert live is not None
-        overlapping = Reservation(
-            stylist_id=live.stylist_id,
-            service_id=live.service_id,
-            customer_id=live.customer_id,
-            start_at=live.start_at + timedelta(minutes=15),
-            end_at=live.end_at + timedelta(minutes=15),
-            busy_until=live.busy_until + timedelta(minutes=15),
-            source="portal",
-            price_cents=live.price_cents,
-        )
-        db.session.add(overlapping)
+        db.session.add(overlapping(live))
         with pytest.raises(IntegrityError, match="ex_reservations_no_overlap"):
             db.session.commit()
         db.session.rollback()
