@@ -43,7 +43,7 @@ def seed_demo_command(if_empty: bool) -> None:
 
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--password", required=True, help="At least 10 characters, not a common password.")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--stylist", "stylist_slug", default=None, help="Stylist slug (role stylist).")
 def create_user_command(email: str, password: str, role: str, stylist_slug: str | None) -> None:

@@ -148,6 +148,9 @@ def reservation(
         "price_cents": service.price_cents,
     }
     values.update(fields)
+    booked_for = values["customer"]
+    values.setdefault("customer_name", booked_for.name)  # type: ignore[attr-defined]
+    values.setdefault("customer_email", booked_for.email)  # type: ignore[attr-defined]
     obj = Reservation(**values)
     db.session.add(obj)
     db.session.flush()

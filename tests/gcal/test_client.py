@@ -9,7 +9,7 @@ import httplib2
 import pytest
 
 from pelubot_web.gcal import CalendarDisabled, build_calendar_service, emulator_api_endpoint
-from pelubot_web.gcal.client import CALENDAR_SCOPE
+from pelubot_web.gcal.transport import CALENDAR_SCOPE
 from tests import factories
 
 
