@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
-from pelubot_web.config import Config
+from pelubot_web.config import MIN_SECRET_KEY_LENGTH, Config, weak_secret_reason
 from pelubot_web.deploy_check.findings import Finding, error, ok, warning
 
-MIN_SECRET_LENGTH = 32
+# Stricter than start-up (config.weak_secret_reason), which only refuses the obvious.
 MIN_DISTINCT_CHARACTERS = 10
 # Tell-tale parts of example or development values copied into production.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "example", "not-for-production", "insecure")
@@ -27,8 +27,9 @@ def secret_weakness(value: str | None) -> str | None:
     """Why ``value`` is not a strong secret, or None when it looks randomly generated."""
     if not value:
         return "is not set"
-    if len(value) < MIN_SECRET_LENGTH:
-        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    reason = weak_secret_reason(value, min_length=MIN_SECRET_KEY_LENGTH)
+    if reason:
+        return reason
     if len(set(value)) < MIN_DISTINCT_CHARACTERS:
         return "has too few distinct characters to be random"
     lowered = value.lower()
@@ -49,6 +50,8 @@ def check_secrets(app: Flask) -> Iterator[Finding]:
     cfg = _config(app)
     named = [("PELUBOT_SECRET_KEY", cfg.secret_key), ("PELUBOT_API_KEY", cfg.api_key)]
     named += [("PELUBOT_SECRET_KEY_FALLBACKS entry", old) for old in cfg.secret_key_fallbacks]
+    if cfg.metrics_token is not None:
+        named.append(("PELUBOT_METRICS_TOKEN", cfg.metrics_token))
     problems = [f"{name} {why}" for name, value in named if (why := secret_weakness(value))]
     problems += _shared_secrets(cfg)
     for problem in problems:
@@ -133,3 +136,31 @@ def check_timezone(app: Flask) -> Iterator[Finding]:
         yield error("timezone", f"PELUBOT_TIMEZONE is not a known time zone: {name!r}")
         return
     yield ok("timezone", f"salon time zone {name}")
+
+
+def check_metrics(app: Flask) -> Iterator[Finding]:
+    """/metrics names queues, errors and traffic: only the monitoring system may read it."""
+    cfg = _config(app)
+    networks = [ip_network(net) for net in cfg.metrics_allowed_networks or ()]
+    loopback = (ip_address("127.0.0.1"), ip_address("::1"))
+    if any(net.prefixlen == 0 for net in networks):
+        yield error("metrics", "PELUBOT_METRICS_ALLOWED_NETWORKS lets anyone read /metrics")
+    elif (
+        not cfg.trusted_proxies
+        and _is_loopback(cfg.bind_host)
+        and any(address in net for net in networks for address in loopback)
+    ):
+        yield error(
+            "metrics",
+            "behind a proxy with PELUBOT_TRUSTED_PROXIES=0 every client looks like loopback, "
+            "which PELUBOT_METRICS_ALLOWED_NETWORKS allows: anyone can read /metrics",
+        )
+    elif networks or cfg.metrics_token:
+        allowed = [str(net) for net in networks] + ["bearer token"] * bool(cfg.metrics_token)
+        yield ok("metrics", f"/metrics only for {', '.join(allowed)}")
+    else:
+        yield warning(
+            "metrics",
+            "/metrics refuses every client: set PELUBOT_METRICS_ALLOWED_NETWORKS "
+            "or PELUBOT_METRICS_TOKEN for Prometheus",
+        )

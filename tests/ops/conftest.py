@@ -32,6 +32,7 @@ def production_config(database_url: str, directory: Path, **overrides: object) -
         "public_base_url": "https://reservas.peluqueria.es",
         "bind_host": "127.0.0.1",
         "trusted_proxies": 1,
+        "metrics_allowed_networks": ("10.0.0.0/8",),
         "gcal_backend": "google",
         "gcal_credentials_file": factories.service_account_file(directory),
     }
