@@ -35,7 +35,8 @@ DEV_METRICS_NETWORKS = (
 )
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Settings never logged; each is read with _secret() so it also has a _FILE form.
+# Settings never logged. These, and the URLs that may carry a password (database, Redis,
+# SMTP), are read with _secret(), so each also has a PELUBOT_<NAME>_FILE form.
 SECRET_FIELDS = ("secret_key", "secret_key_fallbacks", "api_key", "metrics_token")
 
 
@@ -244,8 +245,8 @@ class Config:
         defaults = cls()
         values: dict[str, Any] = {
             "env": _str(env, "ENV", defaults.env),
-            "database_url": _str(env, "DATABASE_URL", defaults.database_url),
-            "redis_url": _str(env, "REDIS_URL", defaults.redis_url),
+            "database_url": _secret(env, "DATABASE_URL") or defaults.database_url,
+            "redis_url": _secret(env, "REDIS_URL") or defaults.redis_url,
             "secret_key": _secret(env, "SECRET_KEY"),
             "secret_key_fallbacks": _secret_list(env, "SECRET_KEY_FALLBACKS"),
             "api_key": _secret(env, "API_KEY"),

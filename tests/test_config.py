@@ -234,3 +234,11 @@ def test_an_empty_fallbacks_file_means_no_rotation_in_progress(tmp_path: Path) -
     path.write_text("\n", encoding="utf-8")
     cfg = Config.from_env(prod_env(PELUBOT_SECRET_KEY_FALLBACKS_FILE=str(path)))
     assert cfg.secret_key_fallbacks == ()
+
+
+def test_urls_with_passwords_can_come_from_files(tmp_path: Path) -> None:
+    path = tmp_path / "database_url"
+    path.write_text("postgresql://pelubot:s3cret@db.internal/pelubot\n", encoding="utf-8")
+    cfg = Config.from_env(prod_env(PELUBOT_DATABASE_URL_FILE=str(path)))
+    assert cfg.database_url == "postgresql+psycopg://pelubot:s3cret@db.internal/pelubot"
+    assert "s3cret" not in str(cfg.redacted())
