@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +32,13 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def fold_text(value: str) -> str:
+    """Lowercase without accents (``"Lucía Núñez"`` -> ``"lucia nunez"``): the same on
+    SQLite and PostgreSQL, so search needs no database extension such as unaccent."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
 class Customer(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "customers"
 
@@ -30,10 +47,23 @@ class Customer(db.Model):  # type: ignore[name-defined,misc]
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # " <folded name> ": kept in step with ``name`` by the hooks below, so every writer
+    # (booking, desk, API, tests) leaves it right; word-prefix search uses LIKE '% word%'.
+    search_name: Mapped[str] = mapped_column(String(130), default="", index=True)
+    # Private notes of the salon staff (e.g. colour formula); never shown to the customer.
+    staff_notes: Mapped[str | None] = mapped_column(Text)
+    # Set when the customer's personal data was erased (the record stays for the books).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.strip() else self.name
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _fold_customer_name(_mapper: object, _connection: object, customer: Customer) -> None:
+    customer.search_name = f" {fold_text(customer.name or '')} "
 
 
 class Reservation(db.Model):  # type: ignore[name-defined,misc]

@@ -47,11 +47,13 @@ def require_role(*roles: str) -> Callable[[F], F]:
 
 
 def staff_home(user: User) -> str:
-    """Where a user lands after login: the agenda, the dashboard or the catalog."""
+    """Where a user lands after login: the agenda, the desk, the dashboard or the catalog."""
     if user.role == "ops":
         return url_for("ops.dashboard")
     if user.role == "admin":
         return url_for("admin.index")
+    if user.role == "reception":
+        return url_for("desk.day")
     return url_for("portal.agenda")
 
 
