@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from pelubot_web.config import Config
 from pelubot_web.extensions import db
@@ -55,6 +56,14 @@ def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
             ]
             for table in db.metadata.sorted_tables
         }
+
+
+def assert_overlap_refused(live: Reservation) -> None:
+    """The database itself refuses a second live reservation overlapping ``live``."""
+    db.session.add(overlapping(live))
+    with pytest.raises(IntegrityError, match="ex_reservations_no_overlap"):
+        db.session.commit()
+    db.session.rollback()
 
 
 def overlapping(live: Reservation, minutes: int = 15) -> Reservation:

@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 
 from pelubot_web import create_app
 from pelubot_web.extensions import db
@@ -18,7 +17,7 @@ from pelubot_web.models import Reservation, Service, Stylist
 from pelubot_web.services import demo
 from tests import factories
 from tests.conftest import DIALECT, DatabaseFactory, make_config
-from tests.ops.conftest import all_rows, overlapping
+from tests.ops.conftest import all_rows, assert_overlap_refused
 
 pytestmark = pytest.mark.skipif(
     DIALECT != "postgresql" or shutil.which("pg_restore") is None,
@@ -71,9 +70,6 @@ def test_a_nightly_dump_restores_into_a_working_database(
     with restored.app_context():
         copy = db.session.get(Reservation, booked.id)
         assert copy is not None
-        db.session.add(overlapping(copy))
-        with pytest.raises(IntegrityError, match="ex_reservations_no_overlap"):
-            db.session.commit()
-        db.session.rollback()
+        assert_overlap_refused(copy)
         db.session.remove()
         db.engine.dispose()
