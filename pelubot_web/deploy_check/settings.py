@@ -18,7 +18,7 @@ MIN_DISTINCT_CHARACTERS = 10
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "example", "not-for-production", "insecure")
 
 
-def _config(app: Flask) -> Config:
+def config_of(app: Flask) -> Config:
     cfg: Config = app.extensions["pelubot_config"]
     return cfg
 
@@ -39,7 +39,7 @@ def secret_weakness(value: str | None) -> str | None:
 
 
 def check_environment(app: Flask) -> Iterator[Finding]:
-    env = _config(app).env
+    env = config_of(app).env
     if env in ("stage", "prod"):
         yield ok("environment", f"PELUBOT_ENV is {env}")
     else:
@@ -47,7 +47,7 @@ def check_environment(app: Flask) -> Iterator[Finding]:
 
 
 def check_secrets(app: Flask) -> Iterator[Finding]:
-    cfg = _config(app)
+    cfg = config_of(app)
     named = [("PELUBOT_SECRET_KEY", cfg.secret_key), ("PELUBOT_API_KEY", cfg.api_key)]
     named += [("PELUBOT_SECRET_KEY_FALLBACKS entry", old) for old in cfg.secret_key_fallbacks]
     if cfg.metrics_token is not None:
@@ -76,7 +76,7 @@ def _shared_secrets(cfg: Config) -> list[str]:
 
 
 def check_local_no_auth(app: Flask) -> Iterator[Finding]:
-    if _config(app).allow_local_no_auth:
+    if config_of(app).allow_local_no_auth:
         yield error("auth", "PELUBOT_ALLOW_LOCAL_NO_AUTH is on: the API answers without a key")
     else:
         yield ok("auth", "the API requires a key")
@@ -92,7 +92,7 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def check_public_base_url(app: Flask) -> Iterator[Finding]:
-    url = _config(app).public_base_url
+    url = config_of(app).public_base_url
     parts = urlsplit(url)
     if parts.scheme != "https":
         yield error("public-url", f"PELUBOT_PUBLIC_BASE_URL is not https: {url}")
@@ -104,7 +104,7 @@ def check_public_base_url(app: Flask) -> Iterator[Finding]:
 
 def check_proxies(app: Flask) -> Iterator[Finding]:
     """Listening on loopback with an https public URL means a TLS proxy is in front."""
-    cfg = _config(app)
+    cfg = config_of(app)
     behind_proxy = _is_loopback(cfg.bind_host)
     if cfg.trusted_proxies and not behind_proxy:
         yield warning(
@@ -129,7 +129,7 @@ def check_proxies(app: Flask) -> Iterator[Finding]:
 
 
 def check_timezone(app: Flask) -> Iterator[Finding]:
-    name = _config(app).timezone
+    name = config_of(app).timezone
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -140,7 +140,7 @@ def check_timezone(app: Flask) -> Iterator[Finding]:
 
 def check_metrics(app: Flask) -> Iterator[Finding]:
     """/metrics names queues, errors and traffic: only the monitoring system may read it."""
-    cfg = _config(app)
+    cfg = config_of(app)
     networks = [ip_network(net) for net in cfg.metrics_allowed_networks or ()]
     loopback = (ip_address("127.0.0.1"), ip_address("::1"))
     if any(net.prefixlen == 0 for net in networks):
