@@ -14,8 +14,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from pelubot_web.config import current_config
 from pelubot_web.deploy_check.findings import Finding, error, ok, warning
-from pelubot_web.deploy_check.settings import config_of
 from pelubot_web.extensions import db
 from pelubot_web.gcal import GoogleCalendarError
 from pelubot_web.models import Stylist
@@ -32,7 +32,7 @@ def _short(exc: BaseException) -> str:
 
 
 def check_database(app: Flask) -> Iterator[Finding]:
-    cfg = config_of(app)
+    cfg = current_config(app)
     if cfg.database_url.startswith("sqlite"):
         yield warning(
             "database",
@@ -81,7 +81,7 @@ def check_worker(app: Flask) -> Iterator[Finding]:
 
 
 def check_google_credentials(app: Flask) -> Iterator[Finding]:
-    cfg = config_of(app)
+    cfg = current_config(app)
     if cfg.gcal_backend == "disabled":
         yield warning("google", "PELUBOT_GCAL_BACKEND=disabled: reservations are not mirrored")
         return
@@ -117,7 +117,7 @@ def _service_account_email(path: str) -> str:
 
 def check_calendar_access(app: Flask) -> Iterator[Finding]:
     """Online: each active stylist's calendar is shared with us with write access."""
-    if config_of(app).gcal_backend == "disabled":
+    if current_config(app).gcal_backend == "disabled":
         yield warning("calendars", "backend disabled: calendar access not checked")
         return
     with app.app_context():

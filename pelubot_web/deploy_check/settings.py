@@ -9,18 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
-from pelubot_web.config import MIN_SECRET_KEY_LENGTH, Config, weak_secret_reason
+from pelubot_web.config import MIN_SECRET_KEY_LENGTH, Config, current_config, weak_secret_reason
 from pelubot_web.deploy_check.findings import Finding, error, ok, warning
 
 # Stricter than start-up (config.weak_secret_reason), which only refuses the obvious.
 MIN_DISTINCT_CHARACTERS = 10
 # Tell-tale parts of example or development values copied into production.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "example", "not-for-production", "insecure")
-
-
-def config_of(app: Flask) -> Config:
-    cfg: Config = app.extensions["pelubot_config"]
-    return cfg
 
 
 def secret_weakness(value: str | None) -> str | None:
@@ -39,7 +34,7 @@ def secret_weakness(value: str | None) -> str | None:
 
 
 def check_environment(app: Flask) -> Iterator[Finding]:
-    env = config_of(app).env
+    env = current_config(app).env
     if env in ("stage", "prod"):
         yield ok("environment", f"PELUBOT_ENV is {env}")
     else:
@@ -47,7 +42,7 @@ def check_environment(app: Flask) -> Iterator[Finding]:
 
 
 def check_secrets(app: Flask) -> Iterator[Finding]:
-    cfg = config_of(app)
+    cfg = current_config(app)
     named = [("PELUBOT_SECRET_KEY", cfg.secret_key), ("PELUBOT_API_KEY", cfg.api_key)]
     named += [("PELUBOT_SECRET_KEY_FALLBACKS entry", old) for old in cfg.secret_key_fallbacks]
     if cfg.metrics_token is not None:
@@ -76,7 +71,7 @@ def _shared_secrets(cfg: Config) -> list[str]:
 
 
 def check_local_no_auth(app: Flask) -> Iterator[Finding]:
-    if config_of(app).allow_local_no_auth:
+    if current_config(app).allow_local_no_auth:
         yield error("auth", "PELUBOT_ALLOW_LOCAL_NO_AUTH is on: the API answers without a key")
     else:
         yield ok("auth", "the API requires a key")
@@ -92,7 +87,7 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def check_public_base_url(app: Flask) -> Iterator[Finding]:
-    url = config_of(app).public_base_url
+    url = current_config(app).public_base_url
     parts = urlsplit(url)
     if parts.scheme != "https":
         yield error("public-url", f"PELUBOT_PUBLIC_BASE_URL is not https: {url}")
@@ -104,7 +99,7 @@ def check_public_base_url(app: Flask) -> Iterator[Finding]:
 
 def check_proxies(app: Flask) -> Iterator[Finding]:
     """Listening on loopback with an https public URL means a TLS proxy is in front."""
-    cfg = config_of(app)
+    cfg = current_config(app)
     behind_proxy = _is_loopback(cfg.bind_host)
     if cfg.trusted_proxies and not behind_proxy:
         yield warning(
@@ -129,7 +124,7 @@ def check_proxies(app: Flask) -> Iterator[Finding]:
 
 
 def check_timezone(app: Flask) -> Iterator[Finding]:
-    name = config_of(app).timezone
+    name = current_config(app).timezone
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -140,7 +135,7 @@ def check_timezone(app: Flask) -> Iterator[Finding]:
 
 def check_metrics(app: Flask) -> Iterator[Finding]:
     """/metrics names queues, errors and traffic: only the monitoring system may read it."""
-    cfg = config_of(app)
+    cfg = current_config(app)
     networks = [ip_network(net) for net in cfg.metrics_allowed_networks or ()]
     loopback = (ip_address("127.0.0.1"), ip_address("::1"))
     if any(net.prefixlen == 0 for net in networks):

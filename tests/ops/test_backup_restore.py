@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from pelubot_web import create_app
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import Reservation, Service, Stylist
 from pelubot_web.services import demo
@@ -33,7 +34,7 @@ def libpq_url(url: str) -> str:
 def test_a_nightly_dump_restores_into_a_working_database(
     app: Flask, database_factory: DatabaseFactory, tmp_path: Path
 ) -> None:
-    demo.seed_demo(app.extensions["pelubot_config"].tz)
+    demo.seed_demo(current_config(app).tz)
     stylist = db.session.scalars(select(Stylist)).first()
     service = db.session.scalars(select(Service)).first()
     assert stylist and service
