@@ -37,7 +37,8 @@ DEV_METRICS_NETWORKS = (
 )
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Settings never logged; each is read with _secret() so it also has a _FILE form.
+# Settings never logged. These, and the URLs that may carry a password (database, Redis,
+# SMTP), are read with _secret(), so each also has a PELUBOT_<NAME>_FILE form.
 SECRET_FIELDS = ("secret_key", "secret_key_fallbacks", "api_key", "metrics_token")
 
 
@@ -52,7 +53,7 @@ def _str(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     return value.strip()
 
 
-def _secret(env: Mapping[str, str], name: str) -> str | None:
+def _secret(env: Mapping[str, str], name: str, *, empty_ok: bool = False) -> str | None:
     """A secret from ``PELUBOT_<NAME>`` or from the file named by ``PELUBOT_<NAME>_FILE``.
 
     The file form is how Docker/Kubernetes secrets, Vault Agent and SSM / Secrets Manager
@@ -69,14 +70,14 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
         raise ConfigError(f"PELUBOT_{name}_FILE cannot be read: {exc.strerror} ({path})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"PELUBOT_{name}_FILE is not UTF-8 text ({path})") from None
-    if not content.strip():
+    if not content.strip() and not empty_ok:
         raise ConfigError(f"PELUBOT_{name}_FILE is empty ({path})")
     return content
 
 
 def _secret_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """Several secrets, comma or newline separated (``_FILE`` accepted)."""
-    raw = _secret(env, name) or ""
+    """Several secrets, comma or newline separated; an empty file is an empty list."""
+    raw = _secret(env, name, empty_ok=True) or ""
     return tuple(part.strip() for part in raw.replace("\n", ",").split(",") if part.strip())
 
 
@@ -246,8 +247,8 @@ class Config:
         defaults = cls()
         values: dict[str, Any] = {
             "env": _str(env, "ENV", defaults.env),
-            "database_url": _str(env, "DATABASE_URL", defaults.database_url),
-            "redis_url": _str(env, "REDIS_URL", defaults.redis_url),
+            "database_url": _secret(env, "DATABASE_URL") or defaults.database_url,
+            "redis_url": _secret(env, "REDIS_URL") or defaults.redis_url,
             "secret_key": _secret(env, "SECRET_KEY"),
             "secret_key_fallbacks": _secret_list(env, "SECRET_KEY_FALLBACKS"),
             "api_key": _secret(env, "API_KEY"),
