@@ -28,11 +28,16 @@ access_log = logging.getLogger("pelubot.access")
 # Routes whose path carries a secret (a rule argument named ``token``).
 SECRET_PATH = re.compile(r"(/book/manage/)[^/?#\s\"']+")
 TOKEN_PLACEHOLDER = "<token>"
+# Query parameters that carry a customer's name or phone (desk search, API filter).
+PERSONAL_QUERY = re.compile(r"([?&](?:q|phone)=)[^&#\s\"']*")
+REDACTED = "<redacted>"
 
 
 def redact_secret_paths(text: str) -> str:
-    """``/book/manage/abc...`` -> ``/book/manage/<token>`` anywhere in ``text``."""
-    return SECRET_PATH.sub(rf"\1{TOKEN_PLACEHOLDER}", text)
+    """``/book/manage/abc...`` -> ``/book/manage/<token>`` anywhere in ``text``, and the
+    values of customer search parameters (``?q=Lucía``, ``&phone=...``) hidden."""
+    text = SECRET_PATH.sub(rf"\1{TOKEN_PLACEHOLDER}", text)
+    return PERSONAL_QUERY.sub(rf"\1{REDACTED}", text)
 
 
 def loggable_path() -> str:

@@ -10,12 +10,28 @@ from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import Field
+from wtforms import EmailField, Field
+from wtforms.validators import Length, Optional, Regexp
 
 from pelubot_web.inputs import MAX_DATE, MAX_DB_INT, MIN_DATE, has_control_chars
 from pelubot_web.services.errors import Conflict, DomainError
 from pelubot_web.web.htmx import redirect_to
 from pelubot_web.web.messages import domain_message
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def optional_email_field(label: Any = None) -> EmailField:
+    """An email a customer may leave empty; a typed one must look like an address."""
+    return EmailField(
+        label or _l("Email (optional)"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Regexp(EMAIL_PATTERN, message=_l("Enter a valid email address.")),
+        ],
+    )
+
 
 T = TypeVar("T")
 

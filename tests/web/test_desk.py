@@ -152,7 +152,8 @@ def test_moving_a_reservation_to_another_stylist(client: FlaskClient, salon: Sal
     assert f'value="{target}"' in picker  # every stylist who does the service
     response = hx_post(client, url, {"day": salon.day.isoformat(), "slot": target})
     assert response.status_code == 200
-    moved = fresh() or db.session.get(Reservation, moving.id)
+    fresh()
+    moved = db.session.get(Reservation, moving.id)
     assert moved is not None and moved.stylist_id == salon.carmen.id
     assert moved.start_at == factories.utc(factories.local(salon.day, 11))
     bad = hx_post(client, url, {"slot": "garbage"})
