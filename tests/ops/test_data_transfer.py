@@ -30,7 +30,7 @@ from pelubot_web.models import (
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import accounts, demo
 from tests import factories
-from tests.conftest import DIALECT, DatabaseFactory, make_config, upgrade_database
+from tests.conftest import DatabaseFactory, make_config, upgrade_database
 
 
 @pytest.fixture
@@ -50,7 +50,8 @@ def fill_like_a_salon_in_use(app: Flask) -> None:
     demo.seed_demo(current_config(app).tz)
     stylist = db.session.scalars(select(Stylist).order_by(Stylist.id)).first()
     service = db.session.scalars(select(Service).order_by(Service.id)).first()
-    assert stylist and service
+    assert stylist
+    assert service
     start = factories.local(factories.next_weekday(1), 10)
     synced = factories.reservation(stylist, service, start, sync_status="synced", version=3)
     synced.synced_calendar_id, synced.synced_version = stylist.calendar_id, 3
@@ -92,15 +93,14 @@ def fill_like_a_salon_in_use(app: Flask) -> None:
 
 
 def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
-    with app.app_context():
-        with db.engine.connect() as conn:
-            return {
-                table.name: [
-                    dict(row._mapping)
-                    for row in conn.execute(select(table).order_by(*table.primary_key.columns))
-                ]
-                for table in db.metadata.sorted_tables
-            }
+    with app.app_context(), db.engine.connect() as conn:
+        return {
+            table.name: [
+                dict(row._mapping)
+                for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in db.metadata.sorted_tables
+        }
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def test_new_rows_get_ids_after_the_copied_ones(
         db.session.remove()
 
 
-@pytest.mark.skipif(DIALECT != "postgresql", reason="exclusion constraints are PostgreSQL-only")
+@pytest.mark.postgres_only(reason="exclusion constraints")
 def test_the_no_overlap_guarantee_holds_after_the_import(
     dev_database: Flask, empty_target: Flask, tmp_path: Path
 ) -> None:
@@ -190,7 +190,7 @@ def test_the_no_overlap_guarantee_holds_after_the_import(
         db.session.remove()
 
 
-@pytest.mark.skipif(DIALECT != "postgresql", reason="exclusion constraints are PostgreSQL-only")
+@pytest.mark.postgres_only(reason="exclusion constraints")
 def test_overlapping_bookings_in_the_source_are_refused_and_nothing_is_imported(
     dev_database: Flask, empty_target: Flask, tmp_path: Path
 ) -> None:
