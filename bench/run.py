@@ -230,7 +230,8 @@ def collect(
     drained: bool,
     args: argparse.Namespace,
 ) -> dict[str, object]:
-    stats = list(csv.DictReader(open(tmp / "locust_stats.csv")))
+    with open(tmp / "locust_stats.csv") as stats_file:
+        stats = list(csv.DictReader(stats_file))
     requests: dict[str, dict[str, float]] = {}
     total = failures = 0
     for row in stats:

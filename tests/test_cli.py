@@ -23,7 +23,7 @@ from pelubot_web.services.accounts import hash_api_key, principal_for_key
 
 def _counts() -> dict[str, int]:
     models = [Service, Stylist, StylistService, WorkingHours, TimeOff, SalonClosure]
-    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in models}
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) or 0 for m in models}
 
 
 def test_seed_demo_builds_a_realistic_salon_and_is_idempotent(runner: FlaskCliRunner) -> None:
@@ -75,7 +75,8 @@ def test_users_create_hashes_the_password(runner: FlaskCliRunner) -> None:
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "lucia@salon.es"))
-    assert user is not None and user.stylist is not None
+    assert user is not None
+    assert user.stylist is not None
     assert user.stylist.slug == "lucia"
     assert "una-clave-larga" not in user.password_hash
 
@@ -96,7 +97,8 @@ def test_users_create_rejects_bad_input_and_changes_nothing(runner: FlaskCliRunn
     ok = ["--email", "a@b.es", "--password", "una-clave-larga", "--role", "ops"]
     assert runner.invoke(args=["users", "create", *ok]).exit_code == 0
     again = runner.invoke(args=["users", "create", *ok])
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code != 0
+    assert "already exists" in again.output
 
 
 def test_api_keys_create_prints_the_key_once_and_stores_only_its_hash(
@@ -105,14 +107,16 @@ def test_api_keys_create_prints_the_key_once_and_stores_only_its_hash(
     result = runner.invoke(args=["api-keys", "create", "--name", "chatbot", "--scope", "booking"])
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip().splitlines()[-1]
-    assert secret.startswith("pb_") and len(secret) > 40
+    assert secret.startswith("pb_")
+    assert len(secret) > 40
     key = db.session.scalar(select(ApiKey).where(ApiKey.name == "chatbot"))
     assert key is not None
     assert key.key_hash == hash_api_key(secret)
     assert secret not in (key.key_hash, key.scopes, key.prefix)
 
     principal = principal_for_key(secret, bootstrap_key=None)
-    assert principal is not None and principal.scopes == {"booking"}
+    assert principal is not None
+    assert principal.scopes == {"booking"}
     assert principal_for_key(secret + "x", bootstrap_key=None) is None
 
 

@@ -62,7 +62,8 @@ def test_prod_with_strong_secrets_starts() -> None:
 def test_dev_gets_a_random_secret_key_never_a_fixed_one() -> None:
     first = Config.from_env({"PELUBOT_ENV": "dev"})
     second = Config.from_env({"PELUBOT_ENV": "dev"})
-    assert first.secret_key and second.secret_key
+    assert first.secret_key
+    assert second.secret_key
     assert first.secret_key != second.secret_key
 
 

@@ -39,9 +39,8 @@ def _unrepresentable(value: Any) -> str | None:
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 return "A string contains a lone UTF-16 surrogate (not valid Unicode)."
-        elif isinstance(item, int) and not isinstance(item, bool):
-            if len(str(abs(item))) > MAX_INT_DIGITS:
-                return "An integer is too large."
+        elif isinstance(item, int) and abs(item) >= 10**MAX_INT_DIGITS:
+            return "An integer is too large."
     return None
 
 

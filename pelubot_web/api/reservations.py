@@ -146,7 +146,7 @@ class ReservationItem(MethodView):
             start=data.get("start"),
             stylist_id=data.get("professional_id"),
             service_id=data.get("service_id"),
-            notes=data["notes"] if "notes" in data else booking.UNCHANGED,
+            notes=data.get("notes", booking.UNCHANGED),
             source=SOURCE,
         )
 

@@ -37,7 +37,8 @@ def test_a_nightly_dump_restores_into_a_working_database(
     demo.seed_demo(current_config(app).tz)
     stylist = db.session.scalars(select(Stylist)).first()
     service = db.session.scalars(select(Service)).first()
-    assert stylist and service
+    assert stylist
+    assert service
     booked = factories.reservation(stylist, service, factories.local(factories.next_weekday(2), 11))
     db.session.commit()
     dump = tmp_path / "pelubot.dump"

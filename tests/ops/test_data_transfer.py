@@ -50,7 +50,8 @@ def fill_like_a_salon_in_use(app: Flask) -> None:
     demo.seed_demo(current_config(app).tz)
     stylist = db.session.scalars(select(Stylist).order_by(Stylist.id)).first()
     service = db.session.scalars(select(Service).order_by(Service.id)).first()
-    assert stylist and service
+    assert stylist
+    assert service
     start = factories.local(factories.next_weekday(1), 10)
     synced = factories.reservation(stylist, service, start, sync_status="synced", version=3)
     synced.synced_calendar_id, synced.synced_version = stylist.calendar_id, 3

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -29,7 +30,7 @@ from tests.sync.conftest import ROOT, WorkerProcess, wait_until
 LINE = re.compile(r"^(OK|WARNING|ERROR)\s+[a-z-]+\s+\S")
 
 
-def findings_with(app: Flask, **settings: object) -> list[Finding]:
+def findings_with(app: Flask, **settings: Any) -> list[Finding]:
     """Run the checks as if the app had been started with ``settings`` changed.
 
     The config is swapped without the start-up validation on purpose: deploy-check must
@@ -159,7 +160,8 @@ def test_metrics_nobody_can_scrape_is_a_warning(app: Flask) -> None:
 def test_sqlite_in_production_is_a_warning(app: Flask) -> None:
     found = findings_with(app, database_url="sqlite:///instance/pelubot.sqlite3")
     database = [f for f in found if f.check == "database" and f.severity == WARNING]
-    assert database and "SQLite in stage/prod" in database[0].message
+    assert database
+    assert "SQLite in stage/prod" in database[0].message
 
 
 def test_unreachable_database_and_redis_and_no_worker_are_errors(
@@ -235,9 +237,12 @@ def test_online_check_reports_each_stylist_calendar(app: Flask, emulator: Emulat
 
     by_stylist = {f.message.split(":")[0]: f for f in calendars}
     assert set(by_stylist) == {"lucia", "carmen", "rosa", "nueva"}
-    assert by_stylist["lucia"].severity == OK and "(writer)" in by_stylist["lucia"].message
-    assert by_stylist["carmen"].severity == ERROR and "404" in by_stylist["carmen"].message
-    assert by_stylist["rosa"].severity == ERROR and "shared as reader" in by_stylist["rosa"].message
+    assert by_stylist["lucia"].severity == OK
+    assert "(writer)" in by_stylist["lucia"].message
+    assert by_stylist["carmen"].severity == ERROR
+    assert "404" in by_stylist["carmen"].message
+    assert by_stylist["rosa"].severity == ERROR
+    assert "shared as reader" in by_stylist["rosa"].message
     assert by_stylist["nueva"].severity == WARNING
 
 

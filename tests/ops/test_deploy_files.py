@@ -66,8 +66,10 @@ def test_systemd_units_are_valid(tmp_path: Path) -> None:
 def test_the_units_run_this_code() -> None:
     web = (DEPLOY / "systemd" / "pelubot-web.service").read_text(encoding="utf-8")
     worker = (DEPLOY / "systemd" / "pelubot-worker@.service").read_text(encoding="utf-8")
-    assert "--bind 127.0.0.1:8000" in web and "wsgi:app" in web
-    assert (ROOT / "wsgi.py").exists() and (ROOT / "worker.py").exists()
+    assert "--bind 127.0.0.1:8000" in web
+    assert "wsgi:app" in web
+    assert (ROOT / "wsgi.py").exists()
+    assert (ROOT / "worker.py").exists()
     assert "ExecStart=/srv/pelubot/app/.venv/bin/python worker.py" in worker
     nginx = (DEPLOY / "nginx" / "pelubot.conf").read_text(encoding="utf-8")
     assert "server 127.0.0.1:8000" in nginx

@@ -10,6 +10,7 @@ slot values with extreme offsets, ...). Runs on SQLite and PostgreSQL like every
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -121,19 +122,31 @@ def _fuzz(client: FlaskClient, rules: list[Rule], real: dict[str, str]) -> list[
             failures.append(f"{where} -> {response.status_code}")
 
     for rule in rules:
-        methods = sorted((rule.methods or set()) & {"GET", "POST"})
-        for bad in HOSTILE_PATH:
-            if rule.arguments:
-                for method in methods:
-                    check(method, _url(rule, {}, bad), data={"csrf_token": token})
-        base = _url(rule, real, "1")
-        for value in HOSTILE:
-            if "GET" in methods:
-                check("GET", base, query_string={name: value for name in params})
-            if "POST" in methods:
-                form = {name: value for name in fields} | {"csrf_token": token}
-                check("POST", base, data=form)
+        _fuzz_rule(check, rule, real, token, fields, params)
     return failures
+
+
+def _fuzz_rule(
+    check: Callable[..., None],
+    rule: Rule,
+    real: dict[str, str],
+    token: str,
+    fields: set[str],
+    params: set[str],
+) -> None:
+    """Hostile path segments, then hostile values in every query parameter and field."""
+    methods = sorted((rule.methods or set()) & {"GET", "POST"})
+    if rule.arguments:
+        for bad in HOSTILE_PATH:
+            for method in methods:
+                check(method, _url(rule, {}, bad), data={"csrf_token": token})
+    base = _url(rule, real, "1")
+    for value in HOSTILE:
+        if "GET" in methods:
+            check("GET", base, query_string={name: value for name in params})
+        if "POST" in methods:
+            form = {name: value for name in fields} | {"csrf_token": token}
+            check("POST", base, data=form)
 
 
 def _rules(app: Flask, prefixes: tuple[str, ...]) -> list[Rule]:
