@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -94,10 +95,12 @@ def is_on_grid(instant: datetime, granularity_min: int, tz: ZoneInfo) -> bool:
     return local.second == 0 and local.microsecond == 0 and minute % granularity_min == 0
 
 
-def _grid_instants(day: date, granularity_min: int, tz: ZoneInfo) -> list[datetime]:
+@lru_cache(maxsize=1024)
+def _grid_instants(day: date, granularity_min: int, tz: ZoneInfo) -> tuple[datetime, ...]:
     """Every existing local wall-clock grid time of ``day`` as a UTC instant, in order.
 
-    Wall times skipped by a DST jump are left out; repeated ones appear twice.
+    Wall times skipped by a DST jump are left out; repeated ones appear twice. Pure
+    (the zone rules are fixed for the process), so it is computed once per day.
     """
     instants: set[datetime] = set()
     for minute in range(0, 24 * 60, granularity_min):
@@ -106,7 +109,7 @@ def _grid_instants(day: date, granularity_min: int, tz: ZoneInfo) -> list[dateti
             instant = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
             if instant.astimezone(tz).replace(tzinfo=None) == wall:
                 instants.add(instant)
-    return sorted(instants)
+    return tuple(sorted(instants))
 
 
 def _day_bounds(first: date, last_exclusive: date, tz: ZoneInfo) -> Interval:
@@ -199,75 +202,104 @@ def _limits(rules: BookingRules, now: datetime, tz: ZoneInfo) -> tuple[datetime,
     return earliest, last_day
 
 
+def _offers_of(service_id: int, stylist_id: int | None) -> list[StylistService]:
+    """The offers to search: one stylist's, or every active stylist's for the service."""
+    if stylist_id is not None:
+        return [offering(stylist_id, service_id)]
+    service = db.session.get(Service, service_id)
+    if service is None or not service.active:
+        raise NotFound(f"no service with id {service_id}", field="service_id")
+    return list(
+        db.session.scalars(
+            select(StylistService)
+            .join(Stylist)
+            .where(StylistService.service_id == service_id, Stylist.active.is_(True))
+            .order_by(StylistService.stylist_id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What every day of one ``available_slots`` call shares."""
+
+    offers: list[StylistService]
+    calendar: _Calendar
+    earliest: datetime
+    buffer: timedelta
+    granularity_min: int
+    tz: ZoneInfo
+
+
+def _offer_day_slots(search: _Search, offer: StylistService, day: date) -> Iterable[Slot]:
+    sid, tz, earliest = offer.stylist_id, search.tz, search.earliest
+    duration = timedelta(minutes=offer.effective_duration_min)
+    absent, booked = search.calendar.absent[sid], search.calendar.booked[sid]
+    grid = _grid_instants(day, search.granularity_min, tz)
+    for work_start, work_end in _working_intervals(search.calendar.hours[sid], day, tz):
+        for start in grid:
+            end = start + duration
+            if start < work_start or start < earliest:
+                continue
+            if end > work_end:
+                break
+            busy_until = end + search.buffer
+            if _overlaps(start, busy_until, absent) or _overlaps(start, busy_until, booked):
+                continue
+            yield Slot(sid, start.astimezone(tz), end.astimezone(tz))
+
+
+def _day_slots(search: _Search, day: date) -> list[Slot]:
+    slots = [slot for offer in search.offers for slot in _offer_day_slots(search, offer, day)]
+    # Sort on the UTC instant: same-zone comparisons ignore ``fold`` (the repeated hour).
+    slots.sort(key=lambda s: (s.start.astimezone(UTC), s.stylist_id))
+    return slots
+
+
 def available_slots(
     service_id: int,
     day: date,
     *,
     stylist_id: int | None = None,
     days: int = 1,
+    limit: int | None = None,
     now: datetime | None = None,
     ignore_reservation_id: int | None = None,
 ) -> list[Slot]:
     """Free starts for ``service_id`` on ``days`` local days from ``day``.
 
     ``stylist_id`` None means every active stylist who offers the service. Sorted by
-    start, then stylist id. Raises ``NotFound`` / ``ServiceNotOffered`` for bad ids.
+    start, then stylist id; ``limit`` keeps the first ones (and stops computing there:
+    every slot of a local day starts before any slot of the next). Raises ``NotFound``
+    / ``ServiceNotOffered`` for bad ids.
     """
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", field="days")
     tz = salon_tz()
     now = (now or utcnow()).astimezone(UTC)
-    if stylist_id is not None:
-        offers = [offering(stylist_id, service_id)]
-    else:
-        service = db.session.get(Service, service_id)
-        if service is None or not service.active:
-            raise NotFound(f"no service with id {service_id}", field="service_id")
-        offers = list(
-            db.session.scalars(
-                select(StylistService)
-                .join(Stylist)
-                .where(StylistService.service_id == service_id, Stylist.active.is_(True))
-                .order_by(StylistService.stylist_id)
-            )
-        )
-    if not offers:
-        return []
+    offers = _offers_of(service_id, stylist_id)
     rules = booking_rules()
     earliest, last_day = _limits(rules, now, tz)
-    last_exclusive = day + timedelta(days=days)
-    window = _day_bounds(day, last_exclusive, tz)
-    if window[1] <= earliest or day > last_day:
+    last_exclusive = min(day + timedelta(days=days), last_day + timedelta(days=1))
+    window = _day_bounds(day, day + timedelta(days=days), tz)
+    if not offers or window[1] <= earliest or day > last_day:
         return []
     closed = _closed_days(day, last_exclusive)
-    calendar = _load_calendar([o.stylist_id for o in offers], window, ignore_reservation_id)
-    buffer = timedelta(minutes=rules.buffer_after_min)
-
+    search = _Search(
+        offers=offers,
+        calendar=_load_calendar([o.stylist_id for o in offers], window, ignore_reservation_id),
+        earliest=earliest,
+        buffer=timedelta(minutes=rules.buffer_after_min),
+        granularity_min=rules.slot_granularity_min,
+        tz=tz,
+    )
     slots: list[Slot] = []
     current = day
-    while current < last_exclusive and current <= last_day:
+    while current < last_exclusive and (limit is None or len(slots) < limit):
         if current not in closed:
-            grid = _grid_instants(current, rules.slot_granularity_min, tz)
-            for offer in offers:
-                duration = timedelta(minutes=offer.effective_duration_min)
-                sid = offer.stylist_id
-                for work_start, work_end in _working_intervals(calendar.hours[sid], current, tz):
-                    for start in grid:
-                        end = start + duration
-                        if start < work_start or start < earliest:
-                            continue
-                        if end > work_end:
-                            break
-                        busy_until = end + buffer
-                        if _overlaps(start, busy_until, calendar.absent[sid]) or _overlaps(
-                            start, busy_until, calendar.booked[sid]
-                        ):
-                            continue
-                        slots.append(Slot(sid, start.astimezone(tz), end.astimezone(tz)))
+            slots.extend(_day_slots(search, current))
         current += timedelta(days=1)
-    # Sort on the UTC instant: same-zone comparisons ignore ``fold`` (the repeated hour).
-    slots.sort(key=lambda s: (s.start.astimezone(UTC), s.stylist_id))
-    return slots
+    return slots if limit is None else slots[:limit]
 
 
 def check_bookable(
