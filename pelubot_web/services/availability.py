@@ -20,10 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
+from sqlalchemy.orm import contains_eager
 
 from pelubot_web.extensions import db
 from pelubot_web.models import (
@@ -155,6 +157,34 @@ class _Calendar:
     booked: dict[int, list[Interval]]  # reservations [start, busy_until) + external busy
 
 
+def _busy_ranges(
+    stylist_ids: list[int], start: datetime, end: datetime, ignore_reservation_id: int | None
+) -> Any:
+    """Time off, live reservations and external blocks overlapping ``[start, end)``, in one
+    round trip (a query per kind was most of a slot search's database time under load)."""
+    time_off = select(literal("off"), TimeOff.stylist_id, TimeOff.start_at, TimeOff.end_at).where(
+        TimeOff.stylist_id.in_(stylist_ids), TimeOff.start_at < end, TimeOff.end_at > start
+    )
+    reservations = select(
+        literal("booked"), Reservation.stylist_id, Reservation.start_at, Reservation.busy_until
+    ).where(
+        Reservation.stylist_id.in_(stylist_ids),
+        Reservation.status != "cancelled",
+        Reservation.start_at < end,
+        Reservation.busy_until > start,
+    )
+    if ignore_reservation_id is not None:
+        reservations = reservations.where(Reservation.id != ignore_reservation_id)
+    external = select(
+        literal("booked"), ExternalBusy.stylist_id, ExternalBusy.start_at, ExternalBusy.end_at
+    ).where(
+        ExternalBusy.stylist_id.in_(stylist_ids),
+        ExternalBusy.start_at < end,
+        ExternalBusy.end_at > start,
+    )
+    return union_all(time_off, reservations, external)
+
+
 def _load_calendar(
     stylist_ids: list[int], window: Interval, ignore_reservation_id: int | None
 ) -> _Calendar:
@@ -167,31 +197,11 @@ def _load_calendar(
     ):
         hours[wh.stylist_id].append(wh)
     absent: dict[int, list[Interval]] = defaultdict(list)
-    for off in db.session.scalars(
-        select(TimeOff).where(
-            TimeOff.stylist_id.in_(stylist_ids), TimeOff.start_at < end, TimeOff.end_at > start
-        )
-    ):
-        absent[off.stylist_id].append((off.start_at, off.end_at))
     booked: dict[int, list[Interval]] = defaultdict(list)
-    query = select(Reservation.stylist_id, Reservation.start_at, Reservation.busy_until).where(
-        Reservation.stylist_id.in_(stylist_ids),
-        Reservation.status != "cancelled",
-        Reservation.start_at < end,
-        Reservation.busy_until > start,
-    )
-    if ignore_reservation_id is not None:
-        query = query.where(Reservation.id != ignore_reservation_id)
-    for stylist_id, r_start, r_busy in db.session.execute(query):
-        booked[stylist_id].append((r_start, r_busy))
-    for block in db.session.scalars(
-        select(ExternalBusy).where(
-            ExternalBusy.stylist_id.in_(stylist_ids),
-            ExternalBusy.start_at < end,
-            ExternalBusy.end_at > start,
-        )
+    for kind, stylist_id, busy_start, busy_end in db.session.execute(
+        _busy_ranges(stylist_ids, start, end, ignore_reservation_id)
     ):
-        booked[block.stylist_id].append((block.start_at, block.end_at))
+        (absent if kind == "off" else booked)[stylist_id].append((busy_start, busy_end))
     return _Calendar(hours=hours, absent=absent, booked=booked)
 
 
@@ -206,17 +216,25 @@ def _offers_of(service_id: int, stylist_id: int | None) -> list[StylistService]:
     """The offers to search: one stylist's, or every active stylist's for the service."""
     if stylist_id is not None:
         return [offering(stylist_id, service_id)]
-    service = db.session.get(Service, service_id)
-    if service is None or not service.active:
-        raise NotFound(f"no service with id {service_id}", field="service_id")
-    return list(
+    offers = list(
         db.session.scalars(
             select(StylistService)
             .join(Stylist)
-            .where(StylistService.service_id == service_id, Stylist.active.is_(True))
+            .join(StylistService.service)
+            .options(contains_eager(StylistService.service))
+            .where(
+                StylistService.service_id == service_id,
+                Stylist.active.is_(True),
+                Service.active.is_(True),
+            )
             .order_by(StylistService.stylist_id)
         )
     )
+    if not offers:  # no one offers it, or there is no such (active) service
+        service = db.session.get(Service, service_id)
+        if service is None or not service.active:
+            raise NotFound(f"no service with id {service_id}", field="service_id")
+    return offers
 
 
 @dataclass(frozen=True)

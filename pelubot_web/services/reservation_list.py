@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 TOTAL_CAP = 1000
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         start, reservation_id = datetime.fromisoformat(start_text), int(id_text)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput("after is not a cursor this API returned", field="after") from exc
-    if start.tzinfo is None or reservation_id < 1:
+    if start.tzinfo is None or not 1 <= reservation_id <= MAX_ID or not 2000 <= start.year <= 2100:
         raise InvalidInput("after is not a cursor this API returned", field="after")
     return start, reservation_id
 
