@@ -109,10 +109,13 @@ def running_stack(env: dict[str, str], workers: int, gunicorn_args: list[str]) -
     env = {**env, "PELUBOT_GCAL_EMULATOR_URL": f"http://127.0.0.1:{emu_port}"}
     logs = open(Path(env["PROMETHEUS_MULTIPROC_DIR"]).parent / "processes.log", "ab")
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    spawn = {"cwd": ROOT, "env": env, "stdout": logs, "stderr": logs}
+
+    def spawn(*command: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs, stderr=logs)
+
     try:
-        procs["emulator"] = subprocess.Popen(
-            [sys.executable, "-m", "pelubot_web.gcal.emulator", "--port", str(emu_port)], **spawn
+        procs["emulator"] = spawn(
+            sys.executable, "-m", "pelubot_web.gcal.emulator", "--port", str(emu_port)
         )
         wait_http(f"http://127.0.0.1:{emu_port}/_emulator/health")
         fault = json.dumps({"latency_ms": GOOGLE_LATENCY_MS, "rate": 1.0}).encode()
@@ -124,10 +127,9 @@ def running_stack(env: dict[str, str], workers: int, gunicorn_args: list[str]) -
             )
         ).read()
         for i in range(workers):
-            procs[f"worker{i}"] = subprocess.Popen([sys.executable, "worker.py"], **spawn)
-        procs["web"] = subprocess.Popen(
-            [str(BIN / "gunicorn"), *gunicorn_args, "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            **spawn,
+            procs[f"worker{i}"] = spawn(sys.executable, "worker.py")
+        procs["web"] = spawn(
+            str(BIN / "gunicorn"), *gunicorn_args, "--bind", f"127.0.0.1:{port}", "wsgi:app"
         )
         wait_http(f"http://127.0.0.1:{port}/health")
         yield Stack(port, emu_port, env, procs)
@@ -269,9 +271,8 @@ def print_table(results: dict[str, Any]) -> None:
     )
     print(f"{'endpoint':44} {'count':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6}")
     for name, e in mix["endpoints"].items():
-        print(
-            f"{name:44} {e['count']:6} {e['p50_ms']:7} {e['p95_ms']:7} {e['p99_ms']:7} {e['errors']:6}"
-        )
+        timings = f"{e['p50_ms']:7} {e['p95_ms']:7} {e['p99_ms']:7}"
+        print(f"{name:44} {e['count']:6} {timings} {e['errors']:6}")
     print(
         f"sync lag p95 {mix['sync_lag_p95_s']} s over {mix['synced_events']} events; "
         f"queue drained {mix['drain_s']} s after the load"

@@ -10,7 +10,7 @@ straight to its position (EXPLAIN in docs/performance.md). Each new index covers
 old one's leading columns, so the old ones are dropped.
 
 Revision ID: 0007_perf
-Revises: 0001
+Revises: 0006_desk
 Create Date: 2026-11-28
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0007_perf"
-down_revision = "0001"
+down_revision = "0006_desk"
 branch_labels = None
 depends_on = None
 

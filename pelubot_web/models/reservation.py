@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +32,13 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def fold_text(value: str) -> str:
+    """Lowercase without accents (``"Lucía Núñez"`` -> ``"lucia nunez"``): the same on
+    SQLite and PostgreSQL, so search needs no database extension such as unaccent."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
 class Customer(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "customers"
 
@@ -30,10 +47,23 @@ class Customer(db.Model):  # type: ignore[name-defined,misc]
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # " <folded name> ": kept in step with ``name`` by the hooks below, so every writer
+    # (booking, desk, API, tests) leaves it right; word-prefix search uses LIKE '% word%'.
+    search_name: Mapped[str] = mapped_column(String(130), default="", index=True)
+    # Private notes of the salon staff (e.g. colour formula); never shown to the customer.
+    staff_notes: Mapped[str | None] = mapped_column(Text)
+    # Set when the customer's personal data was erased (the record stays for the books).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.strip() else self.name
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _fold_customer_name(_mapper: object, _connection: object, customer: Customer) -> None:
+    customer.search_name = f" {fold_text(customer.name or '')} "
 
 
 class Reservation(db.Model):  # type: ignore[name-defined,misc]
@@ -75,6 +105,10 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="RESTRICT"), index=True
     )
+    # What this booking was given: the phone is not proof of identity, so a booking
+    # never rewrites what staff and Google show for the customer's other reservations.
+    customer_name: Mapped[str] = mapped_column(String(120))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())
     busy_until: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -99,6 +133,8 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     # Where the event lives in Google now (to move it when the stylist changes).
     synced_calendar_id: Mapped[str | None] = mapped_column(String(255))
     synced_version: Mapped[int | None]
+    # The Google event id in use (base id, or a later generation once Google purged one).
+    gcal_event_id: Mapped[str | None] = mapped_column(String(1024))
 
     stylist: Mapped[Stylist] = relationship()
     service: Mapped[Service] = relationship()
@@ -107,6 +143,15 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_live(self) -> bool:
         return self.status != "cancelled"
+
+    @property
+    def customer_first_name(self) -> str:
+        return self.customer_name.split()[0] if self.customer_name.strip() else self.customer_name
+
+    @property
+    def name_differs_from_customer(self) -> bool:
+        """Staff see a marker when the booking's name is not the customer record's."""
+        return self.customer_name != self.customer.name
 
 
 class IdempotencyRecord(db.Model):  # type: ignore[name-defined,misc]

@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     from pelubot_web.web.admin import bp as admin_bp
     from pelubot_web.web.auth import bp as auth_bp
     from pelubot_web.web.booking import bp as booking_bp
+    from pelubot_web.web.customers import bp as customers_bp
+    from pelubot_web.web.desk import bp as desk_bp
     from pelubot_web.web.ops import bp as ops_bp
     from pelubot_web.web.portal import bp as portal_bp
 
@@ -26,7 +28,7 @@ def init_app(app: Flask) -> None:
     access.init_app(app)
     htmx.init_app(app)
     errors.init_app(app)
-    blueprints = (auth_bp, portal_bp, booking_bp, ops_bp, admin_bp)
+    blueprints = (auth_bp, portal_bp, booking_bp, ops_bp, admin_bp, desk_bp, customers_bp)
     for bp in blueprints:
         app.register_blueprint(bp)
     html_blueprints = frozenset(bp.name for bp in blueprints)

@@ -36,7 +36,12 @@ WEEKDAYS = [
     SelectChoice(5, _l("Saturday")),
     SelectChoice(6, _l("Sunday")),
 ]
-ROLE_LABELS = {"stylist": _l("Stylist"), "admin": _l("Admin"), "ops": _l("Ops")}
+ROLE_LABELS = {
+    "stylist": _l("Stylist"),
+    "admin": _l("Admin"),
+    "ops": _l("Ops"),
+    "reception": _l("Reception"),
+}
 
 
 class ServiceForm(BaseForm):
