@@ -115,7 +115,7 @@ def running_stack(env: dict[str, str], workers: int, gunicorn_args: list[str]) -
 
     try:
         procs["emulator"] = spawn(
-            sys.executable, "-m", "pelubot_web.gcal.emulator", "--port", str(emu_port)
+            sys.executable, "-m", "pelubot_web.gcal.emulator", "--port", str(emu_port), "--demo"
         )
         wait_http(f"http://127.0.0.1:{emu_port}/_emulator/health")
         fault = json.dumps({"latency_ms": GOOGLE_LATENCY_MS, "rate": 1.0}).encode()
