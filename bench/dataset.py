@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Customer, Reservation, StylistService
+from pelubot_web.models.reservation import fold_text
 
 __all__ = ["make_scale_data"]
 
@@ -29,7 +30,13 @@ DAY_OPEN, SLOTS_PER_DAY, SLOT_MIN = time(10), 9, 60
 def _customers(count: int) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     return [
-        {"name": f"Cliente {i}", "phone": f"+3469{i:07d}", "email": None, "created_at": now}
+        {
+            "name": f"Cliente {i}",
+            "search_name": f" {fold_text(f'Cliente {i}')} ",  # what the ORM hook would set
+            "phone": f"+3469{i:07d}",
+            "email": None,
+            "created_at": now,
+        }
         for i in range(count)
     ]
 
@@ -64,6 +71,7 @@ def _reservation_rows(count: int, customer_ids: list[int], tz: ZoneInfo) -> list
                 "stylist_id": stylist,
                 "service_id": offer.service_id,
                 "customer_id": customer_ids[n % len(customer_ids)],
+                "customer_name": f"Cliente {n % len(customer_ids)}",  # as booked
                 "start_at": start,
                 "end_at": end,
                 "busy_until": end,
