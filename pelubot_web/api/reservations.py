@@ -20,7 +20,6 @@ from pelubot_web.api.schemas import (
     ReservationSchema,
     ReservationUpdateSchema,
     SyncSchema,
-    preload_sync_jobs,
     sync_view,
 )
 from pelubot_web.models import IdempotencyRecord, Reservation
@@ -73,7 +72,6 @@ class ReservationCollection(MethodView):
             offset=query["offset"],
             after=query.get("after"),
         )
-        preload_sync_jobs(result.items)
         return page(result.items, result.total, query) | {
             "total_exact": result.total_exact,
             "next_after": result.next_after,

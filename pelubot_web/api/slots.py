@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask.wrappers import Response
 
 from pelubot_web.api.auth import require_scope
 from pelubot_web.api.blueprint import api_blueprint
 from pelubot_web.api.schemas import SlotsQuerySchema, SlotsResponseSchema
+from pelubot_web.config import current_config
 from pelubot_web.services.availability import Slot, available_slots
 
 blp = api_blueprint("availability", __name__, description="Free slots")
@@ -52,6 +53,6 @@ def list_slots(query: dict[str, Any]) -> Response:
     body = {
         "items": [slot_json(slot) for slot in slots],
         "service_id": query["service_id"],
-        "timezone": current_app.extensions["pelubot_config"].timezone,
+        "timezone": current_config().timezone,
     }
     return jsonify(body)

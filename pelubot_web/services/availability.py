@@ -23,10 +23,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import contains_eager
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import (
     BookingRules,
@@ -39,6 +39,7 @@ from pelubot_web.models import (
     TimeOff,
     WorkingHours,
 )
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.services.catalog import booking_rules, offering
 from pelubot_web.services.errors import (
@@ -79,7 +80,7 @@ class BookableSlot:
 
 
 def salon_tz() -> ZoneInfo:
-    tz: ZoneInfo = current_app.extensions["pelubot_config"].tz
+    tz: ZoneInfo = current_config().tz
     return tz
 
 
@@ -169,7 +170,7 @@ def _busy_ranges(
         literal("booked"), Reservation.stylist_id, Reservation.start_at, Reservation.busy_until
     ).where(
         Reservation.stylist_id.in_(stylist_ids),
-        Reservation.status != "cancelled",
+        Reservation.status != ReservationStatus.CANCELLED,
         Reservation.start_at < end,
         Reservation.busy_until > start,
     )

@@ -26,9 +26,9 @@ from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.metrics import RESERVATION_ACTIONS
 from pelubot_web.models import Customer, Reservation
-from pelubot_web.models.reservation import SOURCES
+from pelubot_web.models.reservation import CLOSING_STATUSES, SOURCES, ReservationStatus
 from pelubot_web.models.types import utcnow
-from pelubot_web.services import outbox
+from pelubot_web.services import calendar_outbox
 from pelubot_web.services.accounts import normalize_email
 from pelubot_web.services.availability import check_bookable
 from pelubot_web.services.catalog import booking_rules, offering
@@ -59,7 +59,6 @@ __all__ = [
 OVERLAP_CONSTRAINT = "ex_reservations_no_overlap"
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL SQLSTATE
 MAX_NOTES = 1000
-CLOSING_STATUSES = ("completed", "no_show")
 
 
 class _Unchanged:
@@ -190,7 +189,7 @@ def _lock(reservation_uuid: str) -> Reservation:
 def _record(reservation: Reservation) -> None:
     reservation.version += 1
     db.session.flush()
-    outbox.record_change(reservation)
+    calendar_outbox.record_change(reservation)
 
 
 def _count(action: str, source: str) -> None:
@@ -235,7 +234,7 @@ def create_reservation(
             start_at=slot.start,
             end_at=slot.end,
             busy_until=slot.busy_until,
-            status="confirmed",
+            status=ReservationStatus.CONFIRMED,
             source=source,
             notes=clean_notes,
             price_cents=slot.price_cents,
@@ -245,7 +244,7 @@ def create_reservation(
         )
         db.session.add(reservation)
         db.session.flush()
-        outbox.record_change(reservation)
+        calendar_outbox.record_change(reservation)
         if on_created is not None:
             on_created(reservation)
     _count("create", source)
@@ -307,10 +306,19 @@ def reschedule_reservation(
 
 
 def _ensure_modifiable(reservation: Reservation, now: datetime) -> None:
-    if reservation.status != "confirmed":
+    if reservation.status != ReservationStatus.CONFIRMED:
         raise NotModifiable(f"the reservation is {reservation.status}", field="status")
     if reservation.start_at <= now:
         raise NotModifiable("the appointment has already started", field="start")
+
+
+def can_change(reservation: Reservation, now: datetime | None = None) -> bool:
+    """Whether the reservation can still be rescheduled or cancelled (by anyone)."""
+    try:
+        _ensure_modifiable(reservation, (now or utcnow()).astimezone(UTC))
+    except NotModifiable:
+        return False
+    return True
 
 
 def cancel_reservation(
@@ -322,9 +330,9 @@ def cancel_reservation(
     changed = False
     with _write_transaction():
         reservation = _lock(reservation_uuid)
-        if reservation.status != "cancelled":
+        if reservation.status != ReservationStatus.CANCELLED:
             _ensure_modifiable(reservation, current_time)
-            reservation.status = "cancelled"
+            reservation.status = ReservationStatus.CANCELLED
             reservation.cancelled_at = utcnow()
             _record(reservation)
             changed = True
@@ -345,7 +353,7 @@ def set_status(
     with _write_transaction():
         reservation = _lock(reservation_uuid)
         if reservation.status != status:
-            if reservation.status != "confirmed":
+            if reservation.status != ReservationStatus.CONFIRMED:
                 raise NotModifiable(f"the reservation is {reservation.status}", field="status")
             if reservation.start_at > current_time:
                 raise NotModifiable("the appointment has not started yet", field="status")

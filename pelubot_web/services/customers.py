@@ -14,9 +14,9 @@ from sqlalchemy.orm import selectinload
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import Customer, Reservation
-from pelubot_web.models.reservation import fold_text
+from pelubot_web.models.reservation import ReservationStatus, fold_text
 from pelubot_web.models.types import utcnow
-from pelubot_web.services import audit, outbox
+from pelubot_web.services import audit, calendar_outbox
 from pelubot_web.services.accounts import normalize_email
 from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
 from pelubot_web.services.phone import DEFAULT_REGION, normalize_phone
@@ -98,11 +98,20 @@ def history(customer_id: int, *, now: datetime | None = None) -> CustomerHistory
         .where(Reservation.customer_id == customer_id)
         .order_by(Reservation.start_at, Reservation.id)
     )
-    result = CustomerHistory(counts={"completed": 0, "cancelled": 0, "no_show": 0})
+    result = CustomerHistory(
+        counts={
+            status: 0
+            for status in (
+                ReservationStatus.COMPLETED,
+                ReservationStatus.CANCELLED,
+                ReservationStatus.NO_SHOW,
+            )
+        }
+    )
     for reservation in reservations:
         if reservation.status in result.counts:
             result.counts[reservation.status] += 1
-        if reservation.start_at >= now and reservation.status == "confirmed":
+        if reservation.start_at >= now and reservation.status == ReservationStatus.CONFIRMED:
             result.upcoming.append(reservation)
         else:
             result.past.append(reservation)
@@ -145,7 +154,7 @@ def resync_reservations(reservations: list[Reservation]) -> None:
     for reservation in reservations:
         reservation.version += 1
         db.session.flush()
-        outbox.record_change(reservation)
+        calendar_outbox.record_change(reservation)
 
 
 def update_contact(customer_id: int, contact: ContactInput, *, actor: audit.Actor) -> Customer:

@@ -27,6 +27,7 @@ from pelubot_web.models import (
     TimeOff,
     WorkingHours,
 )
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import catalog
 from pelubot_web.services.availability import salon_tz
@@ -156,7 +157,7 @@ def _load(stylist_ids: list[int], start: datetime, end: datetime, include_cancel
         .order_by(Reservation.start_at, Reservation.id)
     )
     if not include_cancelled:
-        query = query.where(Reservation.status != "cancelled")
+        query = query.where(Reservation.status != ReservationStatus.CANCELLED)
     for r in db.session.scalars(query):
         data.reservations[r.stylist_id].append(r)
     for off in db.session.scalars(

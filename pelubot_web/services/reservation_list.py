@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Customer, Reservation
-from pelubot_web.models.reservation import STATUSES
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.services.errors import InvalidInput
 from pelubot_web.services.phone import normalize_phone
 
@@ -48,8 +48,9 @@ class ReservationFilter:
     phone: str | None = None
 
     def conditions(self) -> list[Any]:
-        if self.status is not None and self.status not in STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+        if self.status is not None and self.status not in tuple(ReservationStatus):
+            statuses = ", ".join(ReservationStatus)
+            raise InvalidInput(f"status must be one of {statuses}", field="status")
         conditions: list[Any] = []
         if self.stylist_id is not None:
             conditions.append(Reservation.stylist_id == self.stylist_id)
@@ -115,7 +116,7 @@ def _rows(conditions: list[Any], limit: int, offset: int) -> list[Reservation]:
     return list(
         db.session.scalars(
             select(Reservation)
-            .options(selectinload(Reservation.customer))
+            .options(selectinload(Reservation.customer), selectinload(Reservation.sync_job))
             .where(Reservation.id.in_(ids))
             .order_by(Reservation.start_at, Reservation.id)
         )

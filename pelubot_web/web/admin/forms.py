@@ -125,7 +125,3 @@ class EditUserForm(BaseForm):
         _l("New password (leave empty to keep it)"),
         validators=[Optional(), Length(min=10, max=200)],
     )
-
-
-class ConfirmForm(BaseForm):
-    """CSRF only: toggles, deletes, the offerings form (parsed per service)."""

@@ -14,8 +14,8 @@ from pelubot_web.web.access import require_role
 from pelubot_web.web.customers import bp
 from pelubot_web.web.customers.forms import MergeForm
 from pelubot_web.web.customers.routes import _page, actor, find_customer
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import redirect_to, render
-from pelubot_web.web.portal.forms import ConfirmForm
 
 
 @bp.post("/<int:customer_id>/merge")

@@ -14,20 +14,21 @@ from werkzeug.wrappers import Response
 
 from pelubot_web.i18n import local_date, local_time
 from pelubot_web.models import Reservation, Stylist
+from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
 from pelubot_web.services import booking, catalog, customers
 from pelubot_web.services.availability import available_slots, salon_tz
 from pelubot_web.services.errors import Conflict, DomainError, NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.desk import STAFF, bp
 from pelubot_web.web.desk.forms import DeskBookingForm, MoveForm
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
 from pelubot_web.web.messages import domain_message
-from pelubot_web.web.portal.forms import ConfirmForm, StatusForm
+from pelubot_web.web.portal.forms import StatusForm
 from pelubot_web.web.slots import SlotChoice, day_choices, parse_day, parse_slot, slot_value
 
 SOURCE = "portal"
 REFRESH: dict[str, Any] = {"deskChanged": True}
-CLOSING = {"completed", "no_show"}
 
 
 def _reservation(reservation_uuid: str) -> Reservation:
@@ -178,7 +179,9 @@ def move(reservation_uuid: str) -> Response:
         message, status = result
     elif form.is_submitted():
         message, status = _("Choose one of the times offered."), 422
-    choices = _move_choices(reservation, day) if reservation.status == "confirmed" else []
+    choices = (
+        _move_choices(reservation, day) if reservation.status == ReservationStatus.CONFIRMED else []
+    )
     return render(
         "desk/move.html",
         partial="desk/_move_form.html",
@@ -214,11 +217,15 @@ def cancel(reservation_uuid: str) -> Response:
 def set_status(reservation_uuid: str) -> Response:
     reservation = _reservation(reservation_uuid)
     form = StatusForm()
-    if not form.validate_on_submit() or form.status.data not in CLOSING:
+    if not form.validate_on_submit() or form.status.data not in CLOSING_STATUSES:
         return _panel(reservation, _("Choose completed or no-show."), status=422)
     try:
         reservation = booking.set_status(reservation.uuid, form.status.data, source=SOURCE)
     except DomainError as error:
         return _panel(reservation, domain_message(error), status=409)
-    done = _("Marked as completed.") if form.status.data == "completed" else _("Marked as no-show.")
+    done = (
+        _("Marked as completed.")
+        if form.status.data == ReservationStatus.COMPLETED
+        else _("Marked as no-show.")
+    )
     return _panel(reservation, done)
