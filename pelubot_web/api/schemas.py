@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 MAX_ID = MAX_DB_INT
+MAX_SLOTS_LIMIT = 1000
 
 
 def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # reads like a field class
@@ -121,6 +122,13 @@ class SlotsQuerySchema(ma.Schema):
         load_default=1,
         validate=validate.Range(min=1, max=MAX_DAYS),
         metadata={"description": f"Number of days from `date` (1-{MAX_DAYS})"},
+    )
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_SLOTS_LIMIT),
+        metadata={
+            "description": "Only the first N slots (by start, then professional), e.g. "
+            "the first 5 free times of the coming week; cheaper than the whole list"
+        },
     )
 
 
@@ -259,6 +267,13 @@ class ReservationSchema(ma.Schema):
 
 
 class ReservationListQuerySchema(PaginationQuerySchema):
+    after = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "The `next_after` of the previous page: keyset paging, as fast "
+            "on page 10,000 as on page 1 (not with `offset`)"
+        },
+    )
     professional_id = Id(strict=False)
     start_from = SalonDateTime(metadata={"description": "Inclusive"})
     start_to = SalonDateTime(metadata={"description": "Exclusive"})

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -40,6 +40,9 @@ from pelubot_web.services.errors import (
     SlotTaken,
 )
 from pelubot_web.services.phone import normalize_phone
+
+# Listing lives with the other read paths; kept importable from here for its callers.
+from pelubot_web.services.reservation_list import list_reservations
 
 __all__ = [
     "UNCHANGED",
@@ -371,47 +374,3 @@ def get_reservation(reservation_uuid: str) -> Reservation:
     if reservation is None:
         raise NotFound(f"no reservation {reservation_uuid}")
     return reservation
-
-
-def list_reservations(
-    *,
-    limit: int,
-    offset: int,
-    stylist_id: int | None = None,
-    start_from: datetime | None = None,
-    start_to: datetime | None = None,
-    status: str | None = None,
-    phone: str | None = None,
-) -> tuple[list[Reservation], int]:
-    """A page of reservations ordered by start then id, and the total matching.
-
-    ``start_from`` is inclusive, ``start_to`` exclusive; ``phone`` is any format
-    ``normalize_phone`` accepts (the customer's bookings).
-    """
-    if status is not None and status not in tuple(ReservationStatus):
-        statuses = ", ".join(ReservationStatus)
-        raise InvalidInput(f"status must be one of {statuses}", field="status")
-    conditions = []
-    if stylist_id is not None:
-        conditions.append(Reservation.stylist_id == stylist_id)
-    if start_from is not None:
-        conditions.append(Reservation.start_at >= start_from)
-    if start_to is not None:
-        conditions.append(Reservation.start_at < start_to)
-    if status is not None:
-        conditions.append(Reservation.status == status)
-    if phone is not None:
-        e164 = normalize_phone(phone, field="phone")
-        conditions.append(
-            Reservation.customer_id.in_(select(Customer.id).where(Customer.phone == e164))
-        )
-    total = db.session.scalar(select(func.count(Reservation.id)).where(*conditions)) or 0
-    page = db.session.scalars(
-        select(Reservation)
-        .options(selectinload(Reservation.customer), selectinload(Reservation.sync_job))
-        .where(*conditions)
-        .order_by(Reservation.start_at, Reservation.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(page), int(total)
