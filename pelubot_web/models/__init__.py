@@ -1,6 +1,7 @@
 """Database models, one module per aggregate. Importing this package registers them all."""
 
 from pelubot_web.models.catalog import Service, Stylist, StylistService
+from pelubot_web.models.notify import Notification, WebhookEndpoint
 from pelubot_web.models.reservation import Customer, IdempotencyRecord, Reservation
 from pelubot_web.models.schedule import BookingRules, SalonClosure, TimeOff, WorkingHours
 from pelubot_web.models.sync import CalendarPullState, CalendarSyncJob, ExternalBusy
@@ -14,6 +15,7 @@ __all__ = [
     "Customer",
     "ExternalBusy",
     "IdempotencyRecord",
+    "Notification",
     "Reservation",
     "SalonClosure",
     "Service",
@@ -21,5 +23,6 @@ __all__ = [
     "StylistService",
     "TimeOff",
     "User",
+    "WebhookEndpoint",
     "WorkingHours",
 ]

@@ -82,3 +82,16 @@ class IdempotencyMismatch(InvalidInput):
     """An Idempotency-Key was reused with a different request body."""
 
     code = "idempotency_mismatch"
+
+
+class DeliveryError(Exception):
+    """Sending a notification failed. ``retryable`` picks retry-with-backoff or failed.
+
+    ``gone`` means the receiver asked never to be called again (webhook 410).
+    """
+
+    def __init__(self, message: str, *, retryable: bool, gone: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.gone = gone

@@ -3,6 +3,9 @@
 The customer gets ``/book/manage/<token>``; the database keeps the SHA-256 of the token
 in ``Reservation.manage_token_hash`` (written in the booking transaction itself), so a
 leaked database does not leak working links, and a token opens exactly one reservation.
+Emails carry links of their own: the worker mints a fresh token when it sends one and
+stores its hash on the notification row (``Notification.manage_token_hash``), so an API
+booking gets a working link by email too, and the raw token exists only in the email.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import secrets
 from sqlalchemy import select
 
 from pelubot_web.extensions import db
-from pelubot_web.models import Reservation
+from pelubot_web.models import Notification, Reservation
 from pelubot_web.services.booking import hash_manage_token
 from pelubot_web.services.errors import NotFound
 
@@ -38,6 +41,12 @@ def reservation_for_token(token: str) -> Reservation:
     reservation = db.session.scalar(
         select(Reservation).where(Reservation.manage_token_hash == digest)
     )
-    if reservation is None or not hmac.compare_digest(reservation.manage_token_hash or "", digest):
+    if reservation is not None and hmac.compare_digest(reservation.manage_token_hash or "", digest):
+        return reservation
+    # Each email carries its own link, minted when it was sent (tasks/notify.py).
+    emailed = db.session.scalar(
+        select(Notification).where(Notification.manage_token_hash == digest)
+    )
+    if emailed is None or not hmac.compare_digest(emailed.manage_token_hash or "", digest):
         raise NotFound("unknown manage link")
-    return reservation
+    return emailed.reservation

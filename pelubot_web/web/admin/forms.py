@@ -9,6 +9,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TimeField,
 )
@@ -124,3 +125,9 @@ class EditUserForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """CSRF only: toggles, deletes, the offerings form (parsed per service)."""
+
+
+class WebhookForm(BaseForm):
+    url = StringField(_l("URL"), validators=[DataRequired(), Length(max=2000)])
+    secret = StringField(_l("Signing secret"), validators=[Optional(), Length(min=16, max=200)])
+    events = SelectMultipleField(_l("Events (none: all)"), choices=[], validate_choice=True)

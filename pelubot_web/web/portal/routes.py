@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from pelubot_web.i18n import local_date, local_time
 from pelubot_web.models import Reservation, Stylist
-from pelubot_web.services import booking, catalog
+from pelubot_web.services import booking, catalog, notify_status
 from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
@@ -119,6 +119,7 @@ def _row(reservation: Reservation, *, toast: str | None = None, refresh: bool = 
         trigger=trigger,
         r=reservation,
         scope=scope_args(reservation.stylist),
+        sent=notify_status.for_reservation(reservation.id),
     )
 
 
