@@ -83,7 +83,7 @@ def _book(salon_ids: tuple[int, int], n: int) -> Reservation:
     begin_write()
     stylist, service = db.session.get(Stylist, salon_ids[0]), db.session.get(Service, salon_ids[1])
     assert stylist is not None and service is not None
-    start = f.local(f.next_weekday(0), 9) + timedelta(days=7 * (n // 40), minutes=15 * (n % 40))
+    start = f.local(f.next_weekday(0), 9) + timedelta(days=n // 20, minutes=30 * (n % 20))
     customer = f.customer(email=f"cliente{n}@example.com")
     reservation = f.reservation(stylist, service, start, customer_obj=customer)
     notifications.record_change(reservation, NotificationKind.CONFIRMATION)
