@@ -126,7 +126,7 @@ def main() -> int:
     logs = open(tmp / "processes.log", "wb")  # closed in the finally below
     try:
         procs["emulator"] = subprocess.Popen(
-            [sys.executable, "-m", "pelubot_web.gcal.emulator", "--port", str(emu_port)],
+            [sys.executable, "-m", "pelubot_web.gcal.emulator", "--port", str(emu_port), "--demo"],
             cwd=ROOT,
             env=env,
             stdout=logs,

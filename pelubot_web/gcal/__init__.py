@@ -3,10 +3,13 @@
 The emulator lives in ``pelubot_web.gcal.emulator`` and is not imported here.
 """
 
-from .client import CalendarGateway, build_calendar_service, emulator_api_endpoint
+from .client import CalendarGateway, CallHooks, ChangePage
 from .errors import (
     CalendarDisabled,
     CalendarNotFound,
+    CalendarReadOnly,
+    CalendarUnavailable,
+    EventIdUnusable,
     GoogleCalendarError,
     SyncTokenExpired,
     classify,
@@ -17,14 +20,21 @@ from .events import (
     build_event_body,
     event_id_for,
     is_pelubot_event,
+    next_event_id,
     reservation_id_of,
 )
+from .transport import build_calendar_service, emulator_api_endpoint, service_account_email
 
 __all__ = [
     "PELUBOT_PROPERTY",
     "CalendarDisabled",
     "CalendarGateway",
     "CalendarNotFound",
+    "CalendarReadOnly",
+    "CalendarUnavailable",
+    "CallHooks",
+    "ChangePage",
+    "EventIdUnusable",
     "EventData",
     "GoogleCalendarError",
     "SyncTokenExpired",
@@ -34,5 +44,7 @@ __all__ = [
     "emulator_api_endpoint",
     "event_id_for",
     "is_pelubot_event",
+    "next_event_id",
     "reservation_id_of",
+    "service_account_email",
 ]

@@ -1,103 +1,81 @@
-"""Calendar API client factory and the gateway the sync tasks talk to.
+"""The gateway the sync tasks talk to: the few Calendar operations PeluBot needs.
 
 Both backends, real Google and the emulator, go through the same
-google-api-python-client code: only the base URL and the HTTP object differ.
-The library never retries (``execute()`` keeps ``num_retries=0``); retries
-belong to the outbox, whose backoff survives restarts.
+google-api-python-client code (built in ``transport.py``). The library never
+retries (``execute()`` keeps ``num_retries=0``); retries belong to the outbox,
+whose backoff survives restarts. Every call passes through ``CallHooks`` (the
+shared rate limiter and the call-duration histogram live outside this package).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import http.client
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-import google_auth_httplib2
 import httplib2
 from google.auth.exceptions import GoogleAuthError
-from google.oauth2 import service_account
-from googleapiclient.discovery import Resource, build
+from googleapiclient.discovery import Resource
 from googleapiclient.errors import HttpError
 
 from .errors import (
-    CalendarDisabled,
     CalendarNotFound,
+    CalendarReadOnly,
+    EventIdUnusable,
     GoogleCalendarError,
     SyncTokenExpired,
     classify,
 )
+from .transport import BACKENDS, CALENDAR_SCOPE, build_calendar_service, emulator_api_endpoint
 
 __all__ = [
     "BACKENDS",
     "CALENDAR_SCOPE",
     "CalendarGateway",
+    "CallHooks",
+    "ChangePage",
     "build_calendar_service",
     "emulator_api_endpoint",
 ]
 
-CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
-BACKENDS = ("google", "emulator", "disabled")
-
 # What a failed call can raise, as opposed to a programming error.
-_CALL_ERRORS = (HttpError, httplib2.HttpLib2Error, OSError, GoogleAuthError)
+_CALL_ERRORS = (
+    HttpError,
+    httplib2.HttpLib2Error,
+    http.client.HTTPException,  # IncompleteRead: a body cut short
+    OSError,
+    GoogleAuthError,
+)
+_GONE = (404, 410)
 
 
-def emulator_api_endpoint(emulator_url: str) -> str:
-    """The ``api_endpoint`` client option for an emulator at ``emulator_url``.
+class CallHooks(Protocol):
+    """What happens around every Calendar call (rate limiting, metrics)."""
 
-    ``api_endpoint`` replaces the discovery document's whole base URL
-    (``rootUrl + servicePath`` = ``https://www.googleapis.com/calendar/v3/``),
-    not just the host, so it must carry the ``/calendar/v3/`` path itself.
-    """
-    base = emulator_url.rstrip("/")
-    if not base.endswith("/calendar/v3"):
-        base += "/calendar/v3"
-    return base + "/"
+    def before(self, method: str) -> None: ...
+
+    def after(self, method: str, seconds: float, outcome: str) -> None: ...
 
 
-def build_calendar_service(
-    backend: str,
-    *,
-    credentials_file: str | None,
-    emulator_url: str | None,
-    timeout: float = 10.0,
-) -> Resource:
-    """Build a Calendar v3 ``Resource`` without touching the network.
+class _NoHooks:
+    def before(self, method: str) -> None:
+        return None
 
-    The discovery document ships with the library (``static_discovery=True``),
-    so building never fetches it; the service account token is fetched lazily
-    on the first call.
-    """
-    if backend == "disabled":
-        raise CalendarDisabled("Google Calendar sync is disabled (PELUBOT_GCAL_BACKEND=disabled)")
-    if backend == "google":
-        if not credentials_file:
-            raise ValueError("the 'google' backend needs a service account credentials file")
-        # google-auth leaves this classmethod unannotated; give it a type once.
-        from_file: Callable[..., service_account.Credentials] = (
-            service_account.Credentials.from_service_account_file
-        )
-        credentials = from_file(credentials_file, scopes=[CALENDAR_SCOPE])
-        http: httplib2.Http | google_auth_httplib2.AuthorizedHttp = (
-            google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
-        )
-        options: dict[str, str] | None = None
-    elif backend == "emulator":
-        if not emulator_url:
-            raise ValueError("the 'emulator' backend needs an emulator URL")
-        http = httplib2.Http(timeout=timeout)
-        options = {"api_endpoint": emulator_api_endpoint(emulator_url)}
-    else:
-        raise ValueError(f"unknown Google Calendar backend {backend!r}; expected one of {BACKENDS}")
-    return build(
-        "calendar",
-        "v3",
-        http=http,
-        client_options=options,
-        static_discovery=True,
-        cache_discovery=False,
-    )
+    def after(self, method: str, seconds: float, outcome: str) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """One page of ``events.list``; ``next_sync_token`` is set on the last page only."""
+
+    items: list[dict[str, Any]]
+    time_zone: str | None
+    next_sync_token: str | None
 
 
 @contextmanager
@@ -117,9 +95,10 @@ def _status(exc: HttpError) -> int:
 class CalendarGateway:
     """The handful of Calendar operations PeluBot needs, with errors classified.
 
-    Every method raises ``GoogleCalendarError`` (or a subclass) on failure. Not
-    thread-safe: the underlying ``httplib2.Http`` is not, so use one gateway per
-    thread or process.
+    Every method raises ``GoogleCalendarError`` (or a subclass) on failure. Each
+    request opens its own connection (see ``transport.py``), so one gateway may be
+    shared; ``principal`` (the service account or delegated user) is named in
+    "calendar not shared" errors so the operator knows whom to share it with.
     """
 
     def __init__(
@@ -128,56 +107,156 @@ class CalendarGateway:
         *,
         page_size: int = 250,
         full_sync_lookback: timedelta = timedelta(days=1),
+        principal: str | None = None,
+        hooks: CallHooks | None = None,
     ) -> None:
         self._events = service.events()
         self._freebusy = service.freebusy()
         self._page_size = page_size
         self._full_sync_lookback = full_sync_lookback
+        self._principal = principal or "the PeluBot service account"
+        self._hooks: CallHooks = hooks or _NoHooks()
+
+    def _execute(self, method: str, request: Any) -> Any:
+        """Run one API request through the hooks; raw errors propagate to the caller."""
+        self._hooks.before(method)
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            return request.execute()
+        except HttpError as exc:
+            outcome = str(_status(exc))
+            raise
+        except BaseException:
+            outcome = "error"
+            raise
+        finally:
+            self._hooks.after(method, time.monotonic() - started, outcome)
+
+    # -- calendars -----------------------------------------------------------------
+
+    def check_calendar(self, calendar_id: str) -> str | None:
+        """Raise ``CalendarNotFound`` unless this calendar is reachable; return its time zone."""
+        zone = self._probe_calendar(calendar_id).get("timeZone")
+        return zone if isinstance(zone, str) else None
+
+    def access_role(self, calendar_id: str) -> str:
+        """Our role on the calendar (``owner``, ``writer``, ``reader``, ``freeBusyReader``)."""
+        return str(self._probe_calendar(calendar_id).get("accessRole", "unknown"))
+
+    def _probe_calendar(self, calendar_id: str) -> dict[str, Any]:
+        """A one-item ``events.list``, answered with the calendar's zone and our role.
+
+        It needs only the ``calendar.events`` scope (unlike ``calendars.get``), so it
+        works with domain-wide delegation too; a calendar that is gone or not shared
+        with us raises ``CalendarNotFound``.
+        """
+        with _classified():
+            try:
+                page: dict[str, Any] = self._execute(
+                    "list", self._events.list(calendarId=calendar_id, maxResults=1)
+                )
+            except HttpError as exc:
+                if _status(exc) in _GONE:
+                    raise self._not_found(calendar_id) from exc
+                raise
+        return page
+
+    def _not_found(self, calendar_id: str) -> CalendarNotFound:
+        return CalendarNotFound(
+            f"calendar {calendar_id} not found or not shared with {self._principal}",
+            status=404,
+            reason="calendarNotFound",
+        )
+
+    def _translate_write_error(self, exc: HttpError, calendar_id: str) -> GoogleCalendarError:
+        err = classify(exc)
+        if err.status == 403 and err.reason in ("requiredAccessLevel", "forbidden"):
+            return CalendarReadOnly(
+                f"calendar {calendar_id} is shared read-only with {self._principal}; "
+                "it needs 'Make changes to events'",
+                status=403,
+                reason=err.reason,
+            )
+        return err
+
+    # -- events ----------------------------------------------------------------------
 
     def upsert_event(
-        self, calendar_id: str, event_id: str, body: Mapping[str, Any]
+        self,
+        calendar_id: str,
+        event_id: str,
+        body: Mapping[str, Any],
+        *,
+        known: bool = False,
     ) -> dict[str, Any]:
         """Make the event exist with exactly ``body``; return Google's copy.
 
-        Insert first; 409 means the id is taken, also by a deleted event, so
-        update it instead, which also brings a deleted event back to life.
+        ``known``: PeluBot already wrote this event, so update it directly (one call).
+        Otherwise insert; 409 means the id is taken, also by a deleted event, so update
+        it instead, which also brings a deleted event back to life. When the id is
+        taken but cannot be updated (Google purged the cancelled event and keeps its id
+        forever) ``EventIdUnusable`` tells the caller to move to a new id.
         """
         event = {"status": "confirmed", **body, "id": event_id}
         with _classified():
+            if known:
+                updated = self._update(calendar_id, event_id, event)
+                if updated is not None:
+                    return updated
             try:
-                inserted: dict[str, Any] = self._events.insert(
-                    calendarId=calendar_id, body=event
-                ).execute()
+                inserted: dict[str, Any] = self._execute(
+                    "insert", self._events.insert(calendarId=calendar_id, body=event)
+                )
                 return inserted
             except HttpError as exc:
+                if _status(exc) == 404:
+                    raise self._not_found(calendar_id) from exc
                 if _status(exc) != 409:
-                    raise
-            try:
-                updated: dict[str, Any] = self._events.update(
-                    calendarId=calendar_id, eventId=event_id, body=event
-                ).execute()
-            except HttpError as exc:
-                if _status(exc) != 404:
-                    raise
-                # Insert said "taken", update says "not here": the id is held by
-                # an event Google will not let us reach. Retrying cannot help.
-                raise GoogleCalendarError(
-                    f"event id {event_id} is taken but not found in {calendar_id}",
-                    status=409,
-                    reason="duplicate",
-                ) from exc
+                    raise self._translate_write_error(exc, calendar_id) from exc
+            updated = None if known else self._update(calendar_id, event_id, event)
+            if updated is not None:
+                return updated
+        self.check_calendar(calendar_id)
+        raise EventIdUnusable(
+            f"event id {event_id} is taken in {calendar_id} but cannot be updated (purged)",
+            status=409,
+            reason="duplicate",
+        )
+
+    def _update(
+        self, calendar_id: str, event_id: str, event: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Update; None when Google says the event is not there (404/410)."""
+        try:
+            updated: dict[str, Any] = self._execute(
+                "update",
+                self._events.update(calendarId=calendar_id, eventId=event_id, body=event),
+            )
+        except HttpError as exc:
+            if _status(exc) in _GONE:
+                return None
+            raise self._translate_write_error(exc, calendar_id) from exc
         return updated
 
     def delete_event(self, calendar_id: str, event_id: str) -> bool:
-        """Delete the event; False when it was already gone (404/410)."""
+        """Delete the event; False when it was already gone (404/410).
+
+        A 404 can also mean the *calendar* is gone or no longer shared: then the event
+        is orphaned, not deleted, so that case raises ``CalendarNotFound``.
+        """
         with _classified():
             try:
-                self._events.delete(calendarId=calendar_id, eventId=event_id).execute()
+                self._execute(
+                    "delete", self._events.delete(calendarId=calendar_id, eventId=event_id)
+                )
             except HttpError as exc:
-                if _status(exc) in (404, 410):
-                    return False
-                raise
-        return True
+                if _status(exc) not in _GONE:
+                    raise self._translate_write_error(exc, calendar_id) from exc
+            else:
+                return True
+        self.check_calendar(calendar_id)
+        return False
 
     def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
         """The event, or None if it never existed.
@@ -186,23 +265,25 @@ class CalendarGateway:
         """
         with _classified():
             try:
-                event: dict[str, Any] = self._events.get(
-                    calendarId=calendar_id, eventId=event_id
-                ).execute()
+                event: dict[str, Any] = self._execute(
+                    "get", self._events.get(calendarId=calendar_id, eventId=event_id)
+                )
             except HttpError as exc:
-                if _status(exc) in (404, 410):
+                if _status(exc) in _GONE:
                     return None
                 raise
         return event
 
-    def list_changes(
-        self, calendar_id: str, sync_token: str | None
-    ) -> tuple[list[dict[str, Any]], str]:
-        """Events changed since ``sync_token`` and the token for next time.
+    def iter_changes(
+        self, calendar_id: str, sync_token: str | None, *, time_max: datetime | None = None
+    ) -> Iterator[ChangePage]:
+        """Pages of events changed since ``sync_token``, as they arrive.
 
-        Without a token this is a full sync of live events ending after
-        ``now - full_sync_lookback``. With a token, deleted events come back
-        with ``status == "cancelled"``. Raises ``SyncTokenExpired`` on 410.
+        Without a token this is a full sync of live events in
+        ``[now - full_sync_lookback, time_max)``, recurring events expanded. With a
+        token the filters must be left out (Google refuses ``timeMin``/``timeMax``
+        with ``syncToken``) and deleted events come back with ``status ==
+        "cancelled"``. Raises ``SyncTokenExpired`` on 410.
         """
         params: dict[str, Any] = {
             "calendarId": calendar_id,
@@ -214,30 +295,50 @@ class CalendarGateway:
         else:
             since = datetime.now(UTC) - self._full_sync_lookback
             params["timeMin"] = since.isoformat(timespec="seconds")
-        items: list[dict[str, Any]] = []
+            if time_max is not None:
+                params["timeMax"] = time_max.astimezone(UTC).isoformat(timespec="seconds")
         page_token: str | None = None
         while True:
-            with _classified():
-                try:
-                    page = self._events.list(**params, pageToken=page_token).execute()
-                except HttpError as exc:
-                    if _status(exc) == 410:
-                        err = classify(exc)
-                        raise SyncTokenExpired(
-                            err.message, status=410, reason=err.reason, retryable=False
-                        ) from exc
-                    raise
-            items.extend(page.get("items", []))
+            page = self._list_page(params, page_token)
             page_token = page.get("nextPageToken")
-            if page_token:
-                continue
-            next_sync_token = page.get("nextSyncToken")
-            if not next_sync_token:
+            next_sync_token = None if page_token else page.get("nextSyncToken")
+            if not page_token and not next_sync_token:
                 raise GoogleCalendarError(
                     "events.list returned neither nextPageToken nor nextSyncToken",
                     reason="noSyncToken",
                 )
-            return items, next_sync_token
+            yield ChangePage(page.get("items", []), page.get("timeZone"), next_sync_token)
+            if not page_token:
+                return
+
+    def _list_page(self, params: Mapping[str, Any], page_token: str | None) -> dict[str, Any]:
+        with _classified():
+            try:
+                page: dict[str, Any] = self._execute(
+                    "list", self._events.list(**params, pageToken=page_token)
+                )
+            except HttpError as exc:
+                status = _status(exc)
+                if status == 410:
+                    err = classify(exc)
+                    raise SyncTokenExpired(
+                        err.message, status=410, reason=err.reason, retryable=False
+                    ) from exc
+                if status == 404:
+                    raise self._not_found(str(params["calendarId"])) from exc
+                raise
+        return page
+
+    def list_changes(
+        self, calendar_id: str, sync_token: str | None, *, time_max: datetime | None = None
+    ) -> tuple[list[dict[str, Any]], str]:
+        """All pages of ``iter_changes`` at once (small calendars, tests)."""
+        items: list[dict[str, Any]] = []
+        token = ""
+        for page in self.iter_changes(calendar_id, sync_token, time_max=time_max):
+            items.extend(page.items)
+            token = page.next_sync_token or token
+        return items, token
 
     def free_busy(
         self, calendar_ids: Sequence[str], time_min: datetime, time_max: datetime
@@ -251,7 +352,7 @@ class CalendarGateway:
             "items": [{"id": calendar_id} for calendar_id in calendar_ids],
         }
         with _classified():
-            answer: dict[str, Any] = self._freebusy.query(body=body).execute()
+            answer: dict[str, Any] = self._execute("freebusy", self._freebusy.query(body=body))
         busy: dict[str, list[tuple[datetime, datetime]]] = {}
         for calendar_id in calendar_ids:
             entry = answer.get("calendars", {}).get(calendar_id, {})

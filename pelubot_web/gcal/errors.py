@@ -8,7 +8,10 @@ back off and try again or to give up and mark the job failed.
 
 from __future__ import annotations
 
+import http.client
 import json
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import google.auth.exceptions
 import httplib2
@@ -17,6 +20,9 @@ from googleapiclient.errors import HttpError
 __all__ = [
     "CalendarDisabled",
     "CalendarNotFound",
+    "CalendarReadOnly",
+    "CalendarUnavailable",
+    "EventIdUnusable",
     "GoogleCalendarError",
     "SyncTokenExpired",
     "classify",
@@ -24,8 +30,13 @@ __all__ = [
 ]
 
 # 403 reasons that mean "slow down", not "you may not". Google's guide asks for
-# exponential backoff on all three.
-RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
+# exponential backoff on all of them.
+RATE_LIMIT_REASONS = frozenset(
+    {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"}
+)
+# Of those, the ones that last minutes to hours (Calendar usage limits, the daily
+# project quota): short retries only burn the attempt budget.
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "RESOURCE_EXHAUSTED"})
 
 # OSErrors that come from the local file system, not from the network.
 _LOCAL_OS_ERRORS = (
@@ -47,12 +58,20 @@ class GoogleCalendarError(Exception):
         status: int | None = None,
         reason: str | None = None,
         retryable: bool = False,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.reason = reason
         self.retryable = retryable
+        # Google's Retry-After header, when it sent one: wait at least this long.
+        self.retry_after_s = retry_after_s
+
+    @property
+    def is_quota(self) -> bool:
+        """A usage limit that lasts minutes to hours, not a short rate spike."""
+        return self.reason in QUOTA_REASONS
 
     def __str__(self) -> str:
         head = " ".join(str(part) for part in (self.status, self.reason) if part is not None)
@@ -65,12 +84,25 @@ class GoogleCalendarError(Exception):
         )
 
 
-class CalendarNotFound(GoogleCalendarError):
+class CalendarUnavailable(GoogleCalendarError):
+    """The stylist's calendar cannot be used: an operator must act (share it, fix the id)."""
+
+
+class CalendarNotFound(CalendarUnavailable):
     """HTTP 404 that escaped the gateway: the calendar does not exist or is not shared.
 
-    The gateway turns "event not found" into return values (``None``/``False``),
-    so a 404 raised from it points at the calendar id or its sharing settings.
+    The gateway turns "event not found" into return values (``None``/``False``) after
+    checking that the calendar itself is still there, so a 404 raised from it points
+    at the calendar id or its sharing settings.
     """
+
+
+class CalendarReadOnly(CalendarUnavailable):
+    """HTTP 403 on a write: the calendar is shared without "Make changes to events"."""
+
+
+class EventIdUnusable(GoogleCalendarError):
+    """The event id is held by an event Google purged: it can never be used again."""
 
 
 class SyncTokenExpired(GoogleCalendarError):
@@ -100,7 +132,7 @@ def classify(exc: BaseException) -> GoogleCalendarError:
         )
     if isinstance(exc, httplib2.RelativeURIError):
         return GoogleCalendarError(_text(exc, "bad request URI"), reason="transportError")
-    if isinstance(exc, httplib2.HttpLib2Error):
+    if isinstance(exc, httplib2.HttpLib2Error | http.client.HTTPException):
         return GoogleCalendarError(
             _text(exc, "transport error"), reason="transportError", retryable=True
         )
@@ -130,7 +162,30 @@ def _from_http_error(exc: HttpError) -> GoogleCalendarError:
         kind = CalendarNotFound
     elif status == 410 and reason == "fullSyncRequired":
         kind = SyncTokenExpired
-    return kind(message, status=status, reason=reason, retryable=retryable)
+    return kind(
+        message,
+        status=status,
+        reason=reason,
+        retryable=retryable,
+        retry_after_s=_retry_after(exc.resp),
+    )
+
+
+def _retry_after(resp: object) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), if present and sane."""
+    getter = getattr(resp, "get", None)
+    raw = getter("retry-after") if callable(getter) else None
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(str(raw))
+        except (TypeError, ValueError):
+            return None
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), 24 * 3600.0)
 
 
 def _parse_error_body(content: bytes) -> tuple[str | None, str | None]:
@@ -147,10 +202,21 @@ def _parse_error_body(content: bytes) -> tuple[str | None, str | None]:
     if isinstance(details, list) and details and isinstance(details[0], dict):
         first = details[0].get("reason")
         reason = first if isinstance(first, str) else None
-    if reason is None and isinstance(error.get("status"), str):
-        reason = error["status"]  # newer error format: {"status": "NOT_FOUND"}
+    if reason is None:
+        reason = _rpc_reason(error)
     message = error.get("message")
     return reason, message if isinstance(message, str) and message else None
+
+
+def _rpc_reason(error: dict[str, object]) -> str | None:
+    """The newer error format: ``details[].reason`` of an ErrorInfo, else ``status``."""
+    details = error.get("details")
+    if isinstance(details, list):
+        for detail in details:
+            if isinstance(detail, dict) and isinstance(detail.get("reason"), str):
+                return str(detail["reason"])
+    status = error.get("status")
+    return status if isinstance(status, str) else None
 
 
 def _from_auth_error(

@@ -8,6 +8,7 @@ into an update instead of creating a duplicate.
 from __future__ import annotations
 
 import base64
+import html
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,23 @@ def event_id_for(reservation_uuid: str | uuid.UUID) -> str:
         reservation_uuid if isinstance(reservation_uuid, uuid.UUID) else uuid.UUID(reservation_uuid)
     )
     return base64.b32hexencode(raw.bytes).decode("ascii").rstrip("=").lower()
+
+
+BASE_ID_LENGTH = 26
+_GENERATION_MARK = "g"
+
+
+def next_event_id(event_id: str) -> str:
+    """The next generation of a reservation's event id, still deterministic.
+
+    Google keeps a deleted event's id forever; once it purges the cancelled event the id
+    can neither be inserted (409) nor updated (404). ``<base>g<n>`` is longer than any
+    base id, so it never collides with another reservation's, and stays in ``0-9a-v``.
+    """
+    base, mark, generation = event_id[:BASE_ID_LENGTH], event_id[BASE_ID_LENGTH:][:1], 1
+    if mark == _GENERATION_MARK and event_id[BASE_ID_LENGTH + 1 :].isdigit():
+        generation = int(event_id[BASE_ID_LENGTH + 1 :]) + 1
+    return f"{base}{_GENERATION_MARK}{generation}"
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,13 @@ def reservation_id_of(event: dict[str, Any]) -> str | None:
 
 
 def _description(data: EventData) -> str:
+    """The event description as HTML whose every value is escaped text.
+
+    Google Calendar renders ``description`` as HTML ("Can contain HTML", Calendar API v3
+    Event resource), so customer text such as ``<a href=...>`` would become a live link
+    in the stylist's calendar. Every value is escaped and lines are joined with ``<br>``,
+    which Google shows as line breaks: what the customer typed is shown, never rendered.
+    """
     lines = [
         f"Servicio: {data.service_name}",
         f"Estilista: {data.stylist_name}",
@@ -107,8 +132,10 @@ def _description(data: EventData) -> str:
         f"Teléfono: {data.customer_phone}",
     ]
     if data.notes:
-        lines.append(f"Notas: {data.notes}")
+        lines += [
+            f"Notas: {line}" if n == 0 else line for n, line in enumerate(data.notes.splitlines())
+        ]
     if data.manage_url:
         lines.append(f"Gestionar la reserva: {data.manage_url}")
     lines += ["", f"Reserva PeluBot: {data.reservation_uuid}"]
-    return "\n".join(lines)
+    return "<br>".join(html.escape(line, quote=False) for line in lines)

@@ -5,7 +5,7 @@ from pelubot_web.models.notify import Notification, WebhookEndpoint
 from pelubot_web.models.reservation import Customer, IdempotencyRecord, Reservation
 from pelubot_web.models.schedule import BookingRules, SalonClosure, TimeOff, WorkingHours
 from pelubot_web.models.sync import CalendarPullState, CalendarSyncJob, ExternalBusy
-from pelubot_web.models.user import ApiKey, User
+from pelubot_web.models.user import ApiKey, User, UserLogin
 
 __all__ = [
     "ApiKey",
@@ -23,6 +23,7 @@ __all__ = [
     "StylistService",
     "TimeOff",
     "User",
+    "UserLogin",
     "WebhookEndpoint",
     "WorkingHours",
 ]

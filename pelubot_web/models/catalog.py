@@ -40,6 +40,9 @@ class Stylist(db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(default=True)
     # The Google calendar this stylist's reservations are mirrored into (None = not synced).
     calendar_id: Mapped[str | None] = mapped_column(String(255))
+    # Domain-wide delegation: act as this Workspace account (None = calendar shared with
+    # the service account).
+    google_account: Mapped[str | None] = mapped_column(String(254))
 
     offerings: Mapped[list[StylistService]] = relationship(
         back_populates="stylist", cascade="all, delete-orphan"

@@ -101,3 +101,5 @@ class CalendarPullState(db.Model):  # type: ignore[name-defined,misc]
     last_pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_full_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set at the first failed pull after a success, cleared by the next success.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,13 +20,20 @@ from sqlalchemy import update
 
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
-from pelubot_web.gcal import EventData, GoogleCalendarError, build_event_body, event_id_for
-from pelubot_web.metrics import GOOGLE_ERRORS, SYNC_ATTEMPTS, SYNC_LAG, SYNC_OUTCOMES
+from pelubot_web.gcal import (
+    EventData,
+    EventIdUnusable,
+    GoogleCalendarError,
+    build_event_body,
+    event_id_for,
+    next_event_id,
+)
+from pelubot_web.metrics import GOOGLE_ERRORS, QUEUE_WAIT, SYNC_ATTEMPTS, SYNC_LAG, SYNC_OUTCOMES
 from pelubot_web.models import CalendarSyncJob, Reservation
 from pelubot_web.models.types import utcnow
 from pelubot_web.observability import job_id_var
 from pelubot_web.services.outbox import enqueue
-from pelubot_web.tasks.runtime import calendar_gateway, worker_identity
+from pelubot_web.tasks.runtime import gateway_for_stylist, worker_identity
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +142,7 @@ def _event_data(reservation: Reservation) -> EventData:
     return EventData(
         reservation_uuid=reservation.uuid,
         service_name=reservation.service.name,
-        customer_first_name=reservation.customer.first_name,
+        customer_first_name=reservation.customer_first_name,
         customer_phone=reservation.customer.phone,
         stylist_name=reservation.stylist.name,
         start=reservation.start_at,
@@ -145,36 +152,56 @@ def _event_data(reservation: Reservation) -> EventData:
     )
 
 
-def _set_event_location(reservation_id: int, calendar_id: str | None) -> None:
+def _set_event_location(reservation_id: int, calendar_id: str | None, event_id: str) -> None:
+    """Intent first: where the event lives and under which id, before Google hears of it."""
     with db.engine.begin() as conn:
         conn.execute(
             update(Reservation)
             .where(Reservation.id == reservation_id)
-            .values(synced_calendar_id=calendar_id)
+            .values(synced_calendar_id=calendar_id, gcal_event_id=event_id)
         )
+
+
+# A purged id is rare; a few generations in one run means something else is wrong.
+MAX_ID_GENERATIONS = 3
 
 
 def make_google_match(reservation: Reservation) -> str | None:
     """Upsert, move or delete the reservation's event. Returns where the event lives now.
 
-    ``synced_calendar_id`` is written *before* an insert (intent first), so a worker that
-    dies after Google accepted the event still leaves a pointer to clean it up later.
+    ``synced_calendar_id`` and ``gcal_event_id`` are written *before* an insert (intent
+    first), so a worker that dies after Google accepted the event still leaves a pointer
+    to clean it up later. An event PeluBot already wrote to this calendar is updated
+    directly (one call instead of insert, 409, update).
     """
-    gateway = calendar_gateway()
-    event_id = event_id_for(reservation.uuid)
+    gateway = gateway_for_stylist(reservation.stylist)
+    event_id = reservation.gcal_event_id or event_id_for(reservation.uuid)
     target = reservation.stylist.calendar_id if reservation.status in EVENT_STATUSES else None
     previous = reservation.synced_calendar_id
     if previous and previous != target:
         # Stylist changed (or the event must go): delete from the old calendar first.
-        # A missing event (404/410) counts as deleted, so a repeat is harmless.
+        # A missing event counts as deleted (a repeat is harmless); a missing *calendar*
+        # raises, so orphaned events are never reported as synced.
         gateway.delete_event(previous, event_id)
-        _set_event_location(reservation.id, None)
+        _set_event_location(reservation.id, None, event_id)
     if target is None:
         return None
+    known = previous == target and reservation.synced_version is not None
     if previous != target:
-        _set_event_location(reservation.id, target)
-    gateway.upsert_event(target, event_id, build_event_body(_event_data(reservation)))
-    return target
+        _set_event_location(reservation.id, target, event_id)
+    body = build_event_body(_event_data(reservation))
+    for _ in range(MAX_ID_GENERATIONS):
+        try:
+            gateway.upsert_event(target, event_id, {**body, "id": event_id}, known=known)
+            return target
+        except EventIdUnusable:
+            event_id, known = next_event_id(event_id), False
+            log.warning(
+                "event id purged by Google; moving to a new generation",
+                extra={"reservation": reservation.uuid, "event_id": event_id},
+            )
+            _set_event_location(reservation.id, target, event_id)
+    raise GoogleCalendarError(f"no usable event id for reservation {reservation.uuid}")
 
 
 def run_sync_job(job_id: int, worker: str) -> Outcome:
@@ -191,6 +218,8 @@ def run_sync_job(job_id: int, worker: str) -> Outcome:
     assert reservation is not None
     version = reservation.version
     attempts = job.attempts
+    if attempts == 1:
+        QUEUE_WAIT.observe(max(0.0, (now - job.changed_at).total_seconds()))
     log.info(
         "syncing reservation to Google",
         extra={
@@ -211,7 +240,13 @@ def run_sync_job(job_id: int, worker: str) -> Outcome:
         code = str(exc.status) if exc.status else (exc.reason or "connection")
         GOOGLE_ERRORS.labels(code).inc()
         return _record_failure(
-            job_id, worker, str(exc), retryable=exc.retryable, attempts=attempts, version=version
+            job_id,
+            worker,
+            str(exc),
+            retryable=exc.retryable,
+            attempts=attempts,
+            version=version,
+            wait=RetryWait.after(exc),
         )
     except Exception as exc:  # an unexpected bug is recorded, retried, visible
         log.exception("unexpected error while syncing", extra={"outbox_id": job_id})
@@ -296,8 +331,31 @@ def _record_success(
     return Outcome("lost")
 
 
+@dataclass(frozen=True)
+class RetryWait:
+    """What Google asked for: a minimum wait, and whether the attempt should count."""
+
+    min_delay_s: float = 0.0
+    counts: bool = True
+
+    @classmethod
+    def after(cls, exc: GoogleCalendarError) -> RetryWait:
+        if exc.is_quota:
+            # Usage limits last minutes to hours: wait long, keep the attempt budget.
+            cfg = current_app.extensions["pelubot_config"]
+            return cls(max(cfg.sync_quota_backoff_s, exc.retry_after_s or 0.0), counts=False)
+        return cls(exc.retry_after_s or 0.0)
+
+
 def _record_failure(
-    job_id: int, worker: str, error: str, *, retryable: bool, attempts: int, version: int
+    job_id: int,
+    worker: str,
+    error: str,
+    *,
+    retryable: bool,
+    attempts: int,
+    version: int,
+    wait: RetryWait | None = None,
 ) -> Outcome:
     cfg = current_app.extensions["pelubot_config"]
     now = utcnow()
@@ -307,6 +365,9 @@ def _record_failure(
     if job is None or job.status != "processing" or job.locked_by != worker:
         return Outcome("lost")
     error = error[:2000]
+    wait = wait or RetryWait()
+    if retryable and not wait.counts:
+        attempts = max(0, attempts - 1)  # a quota wait is not a failed attempt
     give_up = not retryable or attempts >= job.max_attempts
     if give_up and job.target_version > version:
         # A newer change arrived meanwhile (maybe another stylist or calendar): it gets its
@@ -327,9 +388,10 @@ def _record_failure(
         )
         values = {
             "status": "pending",
-            "available_at": now + timedelta(seconds=delay),
+            "available_at": now + timedelta(seconds=max(delay, wait.min_delay_s)),
             "locked_by": None,
             "last_error": error,
+            "attempts": attempts,
         }
         reservation_status = "pending"
     db.session.execute(

@@ -21,7 +21,7 @@ from pelubot_web.metrics import GOOGLE_ERRORS
 from pelubot_web.models import CalendarPullState, ExternalBusy, Stylist
 from pelubot_web.models.types import utcnow
 from pelubot_web.observability import job_id_var
-from pelubot_web.tasks.runtime import calendar_gateway
+from pelubot_web.tasks.runtime import gateway_for_stylist
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def import_busy_blocks(stylist_id: int) -> str:
     # No transaction stays open across the call to Google.
     db.session.rollback()
 
-    gateway = calendar_gateway()
+    gateway = gateway_for_stylist(stylist)
     full = token is None
     try:
         try:

@@ -9,6 +9,8 @@ import pytest
 from pelubot_web.gcal import CalendarGateway, build_calendar_service
 from pelubot_web.gcal.emulator import EmulatorControl, RunningEmulator, run_in_thread
 
+CALENDARS = ("ana@salon.test", "bea@salon.test", "lucia@salon.test")
+
 
 @pytest.fixture(scope="module")
 def gcal_emulator_server() -> Iterator[RunningEmulator]:
@@ -18,8 +20,14 @@ def gcal_emulator_server() -> Iterator[RunningEmulator]:
 
 @pytest.fixture
 def gcal_emulator_url(gcal_emulator_server: RunningEmulator) -> str:
-    """Base URL of a running emulator with no events, faults or recorded calls."""
-    EmulatorControl(gcal_emulator_server.url).reset()
+    """Base URL of a running emulator with no events, faults or recorded calls.
+
+    The calendars these tests use are registered (shared with us); others answer 404.
+    """
+    control = EmulatorControl(gcal_emulator_server.url)
+    control.reset()
+    for calendar_id in CALENDARS:
+        control.register_calendar(calendar_id)
     return gcal_emulator_server.url
 
 

@@ -39,6 +39,8 @@ class Emulator:
     def __init__(self) -> None:
         self.slept: list[float] = []
         self.app = EmulatorApp(CalendarStore(), sleep=self.slept.append)
+        for calendar_id in ("ana@salon.test", "bea@salon.test", "team/ana@salon.test"):
+            self.app.store.register_calendar(calendar_id)
         self.client = Client(self.app)
 
     def call(self, method: str, path: str, body: Any = None) -> Reply:
@@ -126,7 +128,7 @@ def test_bad_fault_specs_are_refused(emulator: Emulator, spec: dict[str, Any]) -
     assert emulator.call("GET", "/_emulator/faults").json == {"items": []}
 
 
-def test_reset_clears_events_faults_and_stats(emulator: Emulator) -> None:
+def test_reset_clears_events_faults_stats_and_calendars(emulator: Emulator) -> None:
     emulator.call("POST", EVENTS, BODY)
     emulator.call("POST", "/_emulator/faults", {"status": 503, "methods": ["list"]})
 
@@ -135,6 +137,8 @@ def test_reset_clears_events_faults_and_stats(emulator: Emulator) -> None:
     assert emulator.call("GET", "/_emulator/events").json == {"items": []}
     assert emulator.call("GET", "/_emulator/faults").json == {"items": []}
     assert emulator.call("GET", "/_emulator/stats").json["total"] == 0
+    assert emulator.call("POST", EVENTS, BODY).status_code == 404  # calendar unknown again
+    emulator.call("POST", "/_emulator/calendars", {"id": "ana@salon.test"})
     assert emulator.call("POST", EVENTS, BODY).status_code == 200  # same id is free again
 
 
@@ -205,7 +209,7 @@ def _free_port() -> int:
         return port
 
 
-def test_python_dash_m_starts_the_emulator() -> None:
+def test_python_dash_m_starts_the_emulator_with_its_calendars() -> None:
     port = _free_port()
     root = Path(__file__).resolve().parents[2]
     env = {
@@ -221,6 +225,9 @@ def test_python_dash_m_starts_the_emulator() -> None:
             "127.0.0.1",
             "--port",
             str(port),
+            "--calendar",
+            "ana@salon.test",
+            "--demo",
         ],
         cwd=root,
         env=env,
@@ -246,6 +253,9 @@ def test_python_dash_m_starts_the_emulator() -> None:
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
+        registered = {item["id"] for item in control.calendars()}
+        assert "ana@salon.test" in registered
+        assert "lucia.fernandez@peluqueria-demo.pelubot.es" in registered
         assert [e["id"] for e in control.events()] == ["abcde12345"]
     finally:
         process.terminate()

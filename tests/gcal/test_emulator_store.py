@@ -37,7 +37,10 @@ def api_error(call: Callable[[], object]) -> ApiError:
 
 @pytest.fixture
 def store() -> CalendarStore:
-    return CalendarStore()
+    calendars = CalendarStore()
+    calendars.register_calendar(CAL)
+    calendars.register_calendar("bea@salon.test")
+    return calendars
 
 
 @pytest.mark.parametrize("bad_id", ["abcd", "ABCDEF", "abcdwx", "abc-def", "a" * 1025])
@@ -186,6 +189,7 @@ def test_sync_tokens_cannot_be_combined_with_time_filters(store: CalendarStore) 
 def test_reset_invalidates_sync_tokens(store: CalendarStore) -> None:
     token = store.list_events(CAL, ListQuery())["nextSyncToken"]
     store.reset()
+    store.register_calendar(CAL)
 
     error = api_error(lambda: store.list_events(CAL, ListQuery(sync_token=token)))
 

@@ -256,6 +256,8 @@ def test_the_emulator_serves_concurrent_workers(
             gateway.upsert_event(calendar_id, event_id, body)
 
     calendars = [f"stylist{n}@salon.test" for n in range(6)]
+    for calendar_id in calendars:
+        gcal_emulator.register_calendar(calendar_id)
     with ThreadPoolExecutor(max_workers=len(calendars)) as pool:
         list(pool.map(worker, calendars))
 

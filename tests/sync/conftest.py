@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from pelubot_web.config import Config
 from pelubot_web.extensions import db
 from pelubot_web.gcal.emulator import EmulatorControl, RunningEmulator, run_in_thread
+from pelubot_web.models import Stylist
 from tests.conftest import make_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +36,31 @@ def emulator(emulator_server: RunningEmulator) -> EmulatorControl:
     control = EmulatorControl(emulator_server.url)
     control.reset()
     return control
+
+
+@pytest.fixture(autouse=True)
+def share_stylist_calendars(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every stylist calendar a test writes is registered with the emulator.
+
+    The emulator answers 404 for calendars nobody shared with the service account, as
+    Google does; this plays the salon owner who shares each stylist's calendar. Tests
+    about a calendar that is gone unregister it afterwards.
+    """
+    if "emulator" not in request.fixturenames:
+        yield
+        return
+    control: EmulatorControl = request.getfixturevalue("emulator")
+
+    def register(session: Session, _context: object) -> None:
+        for obj in list(session.new) + list(session.dirty):
+            if isinstance(obj, Stylist) and obj.calendar_id:
+                control.register_calendar(obj.calendar_id, time_zone="Europe/Madrid")
+
+    event.listen(Session, "after_flush", register)
+    try:
+        yield
+    finally:
+        event.remove(Session, "after_flush", register)
 
 
 def sync_overrides(emulator_url: str) -> dict[str, object]:

@@ -122,6 +122,7 @@ def test_resync_rebuilds_a_calendar_that_was_emptied_by_hand(
     for res in mine:
         run_sync_job(res.sync_job_id, worker_identity())
     emulator.reset()  # somebody wiped the calendar
+    emulator.register_calendar("ana@calendar.test")
 
     result = runner.invoke(args=["sync", "resync", "--stylist", "ana"])
     assert result.exit_code == 0, result.output

@@ -35,14 +35,30 @@ _MESSAGES = {
     "rateLimitExceeded": "Rate Limit Exceeded",
     "userRateLimitExceeded": "User Rate Limit Exceeded",
     "quotaExceeded": "Calendar usage limits exceeded.",
+    "dailyLimitExceeded": "Daily Limit Exceeded",
     "backendError": "Backend Error",
 }
 _DOMAINS = {
     "rateLimitExceeded": "usageLimits",
     "userRateLimitExceeded": "usageLimits",
     "quotaExceeded": "usageLimits",
+    "dailyLimitExceeded": "usageLimits",
     "timeRangeEmpty": "calendar",
     "requiredAccessLevel": "calendar",
+}
+
+
+_RPC_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    410: "ABORTED",
+    412: "FAILED_PRECONDITION",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
 }
 
 
@@ -55,10 +71,22 @@ class ApiError(Exception):
         self.message = message or _MESSAGES.get(self.reason, "Error")
         super().__init__(f"{status} {self.reason}: {self.message}")
 
-    def body(self) -> dict[str, Any]:
-        detail = {
-            "domain": _DOMAINS.get(self.reason, "global"),
-            "reason": self.reason,
-            "message": self.message,
-        }
+    def body(self, fmt: str = "legacy") -> dict[str, Any]:
+        """Google's error JSON: ``legacy`` (``errors[].reason``) or ``rpc`` (AIP-193)."""
+        domain = _DOMAINS.get(self.reason, "global")
+        if fmt == "rpc":
+            info = {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": self.reason,
+                "domain": "calendar-json.googleapis.com" if domain == "global" else domain,
+            }
+            return {
+                "error": {
+                    "code": self.status,
+                    "message": self.message,
+                    "status": _RPC_STATUS.get(self.status, "UNKNOWN"),
+                    "details": [info],
+                }
+            }
+        detail = {"domain": domain, "reason": self.reason, "message": self.message}
         return {"error": {"errors": [detail], "code": self.status, "message": self.message}}

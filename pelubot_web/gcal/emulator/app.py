@@ -8,10 +8,12 @@ path segment.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -19,7 +21,8 @@ from werkzeug.wrappers import Request, Response
 
 from .api_errors import ApiError
 from .faults import CallLog, FaultBook
-from .store import CalendarStore, ListQuery
+from .query import NOT_WITH_SYNC_TOKEN, ListQuery
+from .store import CalendarStore
 from .times import parse_rfc3339
 
 if TYPE_CHECKING:
@@ -52,8 +55,34 @@ def _json(payload: object, status: int = 200) -> Response:
     )
 
 
-def _error(error: ApiError) -> Response:
-    return _json(error.body(), error.status)
+def _error(error: ApiError, fmt: str = "legacy", retry_after: float | None = None) -> Response:
+    response = _json(error.body(fmt), error.status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
+
+
+def _close_connection(environ: WSGIEnvironment) -> None:
+    """Hang up on the client, as a proxy or a flaky network does."""
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _truncated(response: Response, environ: WSGIEnvironment) -> Response:
+    """The same answer, announcing its full length but sending only half of it."""
+    body = response.get_data()
+    cut = Response(status=response.status_code, headers=dict(response.headers))
+    cut.headers["Content-Length"] = str(len(body))
+
+    def half_then_hang_up() -> Iterator[bytes]:
+        yield body[: len(body) // 2]
+        _close_connection(environ)
+
+    cut.response = half_then_hang_up()
+    return cut
 
 
 def _segments(environ: WSGIEnvironment) -> list[str]:
@@ -97,6 +126,8 @@ def _list_query(args: Mapping[str, str], private: Iterable[str]) -> ListQuery:
         max_results=max_results,
         order_by=args.get("orderBy") or None,
         private_properties=tuple(properties),
+        single_events=_flag(args.get("singleEvents")),
+        other_filters=tuple(name for name in NOT_WITH_SYNC_TOKEN if args.get(name)),
     )
 
 
@@ -115,6 +146,8 @@ class EmulatorApp:
         self.faults = faults or FaultBook()
         self.calls = calls or CallLog()
         self._sleep = sleep
+        # "Token expired" mode: every API call answers 401 until switched off.
+        self.auth_expired = False
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -123,7 +156,7 @@ class EmulatorApp:
             if segments[:1] == [CONTROL_PREFIX]:
                 response = self._control(request, segments[1:])
             elif segments[:2] == API_PREFIX:
-                response = self._api(request, segments[2:])
+                response = self._api(request, segments[2:], environ)
             else:
                 response = _error(ApiError(404, "notFound"))
         except Exception:
@@ -133,11 +166,20 @@ class EmulatorApp:
 
     # -- Calendar API -----------------------------------------------------------
 
-    def _api(self, request: Request, path: list[str]) -> Response:
+    def _api(self, request: Request, path: list[str], environ: WSGIEnvironment) -> Response:
         calendar_id: str | None = None
         event_id: str | None = None
+        if self.auth_expired:
+            return _error(ApiError(401, "authError"))
         if path == ["freeBusy"] and request.method == "POST":
             method = "freebusy"
+        elif len(path) == 2 and path[0] == "calendars" and request.method == "GET":
+            try:
+                return _json(
+                    {"kind": "calendar#calendar", **self.store.calendar(path[1]).to_json()}
+                )
+            except ApiError as error:
+                return _error(error)
         elif len(path) in (3, 4) and path[0] == "calendars" and path[2] == "events":
             calendar_id = path[1]
             event_id = path[3] if len(path) == 4 else None
@@ -160,10 +202,14 @@ class EmulatorApp:
         fault = self.faults.draw(method, calendar_ids)
         if fault is not None and fault.latency_ms:
             self._sleep(fault.latency_ms / 1000)
+        if fault is not None and fault.drop:
+            self.calls.record(method, calendar_id, event_id, 0, fault_id=fault.id)
+            _close_connection(environ)
+            return Response(status=204)
         if fault is not None and fault.status is not None:
             injected = ApiError(fault.status, fault.reason, fault.message)
             self.calls.record(method, calendar_id, event_id, injected.status, fault_id=fault.id)
-            return _error(injected)
+            return _error(injected, fault.format, fault.retry_after)
 
         try:
             response = self._run(method, request, calendar_id or "", event_id or "", body)
@@ -171,6 +217,8 @@ class EmulatorApp:
             response = _error(error)
         fault_id = fault.id if fault is not None else None
         self.calls.record(method, calendar_id, event_id, response.status_code, fault_id=fault_id)
+        if fault is not None and fault.truncate:
+            return _truncated(response, environ)
         return response
 
     def _run(
@@ -230,9 +278,46 @@ class EmulatorApp:
             return _json({"status": "ok"})
         if route == ("GET", "stats"):
             return _json(self.calls.stats())
+        if route == ("POST", "purge-cancelled"):
+            return _json({"purged": self.store.purge_cancelled()})
+        if route == ("POST", "auth"):
+            try:
+                self.auth_expired = bool(_json_body(request).get("expired"))
+            except ApiError as error:
+                return _error(error)
+            return _json({"expired": self.auth_expired})
+        if path[:1] == ["calendars"]:
+            return self._control_calendars(request, path[1:])
         if route == ("GET", "calls"):
             return _json({"items": self.calls.recent()})
         return _error(ApiError(404, "notFound"))
+
+    def _control_calendars(self, request: Request, rest: list[str]) -> Response:
+        """``POST /_emulator/calendars`` {id, timeZone?, access?}; list; ``DELETE .../<id>``."""
+        try:
+            if request.method == "POST" and not rest:
+                return _register(self.store, request)
+        except ApiError as error:
+            return _error(error)
+        if request.method == "GET" and not rest:
+            return _json({"items": [info.to_json() for info in self.store.calendars()]})
+        if request.method == "DELETE" and len(rest) == 1:
+            self.store.unregister_calendar(rest[0])
+            return Response(status=204)
+        return _error(ApiError(404, "notFound"))
+
+
+def _register(store: CalendarStore, request: Request) -> Response:
+    body = _json_body(request)
+    calendar_id = body.get("id")
+    time_zone = body.get("timeZone") or "UTC"
+    access = body.get("access") or "owner"
+    if not isinstance(calendar_id, str) or not calendar_id:
+        raise ApiError(400, "required", "Missing calendar id.")
+    if not isinstance(time_zone, str) or not isinstance(access, str):
+        raise ApiError(400, "invalid", "timeZone and access must be strings.")
+    info = store.register_calendar(calendar_id, time_zone=time_zone, access=access)
+    return _json(info.to_json(), 201)
 
 
 def _freebusy_ids(body: Mapping[str, Any]) -> list[str]:

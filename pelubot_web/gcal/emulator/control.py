@@ -42,6 +42,30 @@ class EmulatorControl:
     def invalidate_sync_tokens(self) -> None:
         self._call("POST", "invalidate-sync-tokens")
 
+    def register_calendar(
+        self, calendar_id: str, *, time_zone: str = "UTC", access: str = "owner"
+    ) -> dict[str, Any]:
+        """Make a calendar exist (shared with the service account); others answer 404."""
+        return self._call(
+            "POST", "calendars", {"id": calendar_id, "timeZone": time_zone, "access": access}
+        )
+
+    def unregister_calendar(self, calendar_id: str) -> None:
+        """Unshare a calendar: its events stay, every call on it answers 404."""
+        self._call("DELETE", "calendars/" + urllib.parse.quote(calendar_id, safe=""))
+
+    def calendars(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self._call("GET", "calendars")["items"]
+        return items
+
+    def purge_cancelled(self) -> int:
+        """Forget deleted events (their ids stay taken forever, as on Google)."""
+        return int(self._call("POST", "purge-cancelled")["purged"])
+
+    def expire_auth(self, expired: bool = True) -> None:
+        """Token-expired mode: every API call answers 401 until switched off."""
+        self._call("POST", "auth", {"expired": expired})
+
     def stats(self) -> dict[str, Any]:
         return self._call("GET", "stats")
 

@@ -2,8 +2,12 @@
 
 A fault matches API calls by method and calendar. Each matching call fires it
 with probability ``rate``; a firing fault sleeps ``latency_ms`` and then, if it
-has a ``status``, answers with Google's error body for that status. ``count``
-caps how many times it fires before it removes itself.
+has a ``status``, answers with Google's error body for that status (``format``:
+``legacy`` with ``errors[].reason``, or ``rpc`` with ``status`` and an ErrorInfo
+in ``details``; ``retry_after`` adds a ``Retry-After`` header). ``drop`` closes
+the connection without an answer; ``truncate`` runs the call, then cuts the
+answer's body short and closes the connection. ``count`` caps how many times it
+fires before it removes itself.
 """
 
 from __future__ import annotations
@@ -20,8 +24,22 @@ __all__ = ["METHODS", "CallLog", "Fault", "FaultBook", "parse_fault"]
 
 METHODS = frozenset({"insert", "get", "update", "patch", "delete", "list", "freebusy"})
 _FIELDS = frozenset(
-    {"status", "reason", "message", "rate", "latency_ms", "count", "calendar_id", "methods"}
+    {
+        "status",
+        "reason",
+        "message",
+        "rate",
+        "latency_ms",
+        "count",
+        "calendar_id",
+        "methods",
+        "format",
+        "retry_after",
+        "drop",
+        "truncate",
+    }
 )
+ERROR_FORMATS = ("legacy", "rpc")
 
 
 @dataclass
@@ -35,6 +53,10 @@ class Fault:
     count: int | None = None  # fires left; None = unlimited
     calendar_id: str | None = None
     methods: frozenset[str] | None = None
+    format: str = "legacy"
+    retry_after: float | None = None
+    drop: bool = False
+    truncate: bool = False
 
     def applies_to(self, method: str, calendar_ids: Iterable[str]) -> bool:
         if self.methods is not None and method not in self.methods:
@@ -52,6 +74,10 @@ class Fault:
             "count": self.count,
             "calendar_id": self.calendar_id,
             "methods": sorted(self.methods) if self.methods is not None else None,
+            "format": self.format,
+            "retry_after": self.retry_after,
+            "drop": self.drop,
+            "truncate": self.truncate,
         }
 
 
@@ -87,8 +113,9 @@ def parse_fault(spec: Mapping[str, Any], fault_id: int) -> Fault:
         methods = frozenset(m.lower() for m in methods)
         if methods - METHODS:
             raise ValueError(f"unknown methods {sorted(methods - METHODS)}; use {sorted(METHODS)}")
-    if status is None and not latency_ms:
-        raise ValueError("a fault needs a status or a latency_ms")
+    transport = _transport_options(spec)
+    if status is None and not latency_ms and not (transport["drop"] or transport["truncate"]):
+        raise ValueError("a fault needs a status, a latency_ms, drop or truncate")
     return Fault(
         fault_id,
         status,
@@ -99,7 +126,28 @@ def parse_fault(spec: Mapping[str, Any], fault_id: int) -> Fault:
         count,
         calendar_id,
         methods,
+        **transport,
     )
+
+
+def _transport_options(spec: Mapping[str, Any]) -> dict[str, Any]:
+    fmt = spec.get("format") or "legacy"
+    if fmt not in ERROR_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(ERROR_FORMATS)}")
+    retry_after = spec.get("retry_after")
+    if retry_after is not None and (not _is_number(retry_after) or retry_after < 0):
+        raise ValueError("retry_after must be a non-negative number of seconds or null")
+    drop, truncate = spec.get("drop", False), spec.get("truncate", False)
+    if not isinstance(drop, bool) or not isinstance(truncate, bool):
+        raise ValueError("drop and truncate must be true or false")
+    if drop and truncate:
+        raise ValueError("a fault either drops the connection or truncates the answer")
+    return {
+        "format": fmt,
+        "retry_after": float(retry_after) if retry_after is not None else None,
+        "drop": drop,
+        "truncate": truncate,
+    }
 
 
 def _is_int(value: object) -> bool:

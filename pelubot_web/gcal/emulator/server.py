@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,9 +17,21 @@ __all__ = ["RunningEmulator", "run_in_thread", "serve"]
 log = logging.getLogger(__name__)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8085) -> None:
-    """Serve a fresh emulator until interrupted (threaded: slow faults block no one)."""
-    server = make_server(host, port, make_app(), threaded=True)
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8085,
+    calendars: Iterable[str] = (),
+    time_zone: str = "UTC",
+) -> None:
+    """Serve a fresh emulator until interrupted (threaded: slow faults block no one).
+
+    ``calendars`` are registered at start (as if shared with the service account);
+    every other calendar answers 404 until registered over ``/_emulator/calendars``.
+    """
+    app = make_app()
+    for calendar_id in calendars:
+        app.store.register_calendar(calendar_id, time_zone=time_zone)
+    server = make_server(host, port, app, threaded=True)
     log.info("Google Calendar emulator listening on http://%s:%d", host, server.port)
     try:
         server.serve_forever()

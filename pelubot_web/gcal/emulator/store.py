@@ -4,15 +4,21 @@ Behaviour follows Google where PeluBot depends on it: client-chosen ids in
 base32hex, 409 ``duplicate`` even when the id belongs to a deleted event,
 deleted events kept as ``status: "cancelled"`` (``get`` still returns them,
 a second ``delete`` answers 410), incremental sync tokens and 410
-``fullSyncRequired`` when a token is no longer valid. Recurring events are
-stored as single events (no expansion), and all-day dates are read as UTC.
+``fullSyncRequired`` when a token is no longer valid.
+
+Stricter than a toy on purpose, so passing against it means passing against Google:
+a calendar exists only once registered (``register_calendar``; others answer 404,
+as an unshared calendar does), a read-only one refuses writes with 403
+``requiredAccessLevel``, purged cancelled events keep their id forever (insert 409,
+update 404), every parameter Google refuses next to ``syncToken`` is refused,
+``singleEvents`` expands simple RRULEs, and all-day dates follow the calendar's time
+zone.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import json
 import re
 import secrets
 import threading
@@ -21,56 +27,37 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .api_errors import ApiError
+from .query import (
+    ACCESS_ROLES,
+    CalendarInfo,
+    ListQuery,
+    check_list_query,
+    decode_token,
+    encode_token,
+)
+from .recurrence import expand, is_recurring
 from .times import event_span, format_rfc3339, parse_rfc3339
 
-__all__ = ["CalendarStore", "ListQuery"]
+__all__ = ["ACCESS_ROLES", "CalendarInfo", "CalendarStore", "ListQuery"]
 
 Event = dict[str, Any]
 
 EVENT_ID_RE = re.compile(r"^[0-9a-v]{5,1024}$")
-MAX_PAGE_SIZE = 2500
 STATUSES = ("confirmed", "tentative", "cancelled")
 # Fields the server owns; values sent by a client are ignored.
 SERVER_FIELDS = frozenset(
     {"kind", "etag", "htmlLink", "created", "updated", "creator", "organizer", "iCalUID"}
 )
-# Query filters Google refuses to combine with a sync token.
-_NOT_WITH_SYNC_TOKEN = ("timeMin", "timeMax", "orderBy", "privateExtendedProperty")
 
 
-@dataclass(frozen=True)
-class ListQuery:
-    """The ``events.list`` parameters the emulator understands."""
-
-    time_min: datetime | None = None
-    time_max: datetime | None = None
-    show_deleted: bool = False
-    sync_token: str | None = None
-    page_token: str | None = None
-    max_results: int = 250
-    order_by: str | None = None
-    private_properties: tuple[tuple[str, str], ...] = ()
-
-
+# Every events.list parameter Google refuses to combine with a sync token.
 @dataclass
 class _Entry:
     event: Event
     changed: int  # store-wide change number of the last write
-
-
-def _encode_token(payload: Mapping[str, Any]) -> str:
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> Event:
@@ -102,13 +89,67 @@ class CalendarStore:
         self._lock = threading.RLock()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._calendars: dict[str, dict[str, _Entry]] = {}
+        self._registry: dict[str, CalendarInfo] = {}
+        self._purged: dict[str, set[str]] = {}  # ids Google keeps forever
         self._changes = 0  # never goes back, so etags stay unique across resets
         self._epoch = secrets.token_hex(4)  # sync tokens of an older epoch are invalid
 
     def reset(self) -> None:
         with self._lock:
             self._calendars.clear()
+            self._registry.clear()
+            self._purged.clear()
             self._epoch = secrets.token_hex(4)
+
+    # -- calendars ---------------------------------------------------------------
+
+    def register_calendar(
+        self, calendar_id: str, *, time_zone: str = "UTC", access: str = "owner"
+    ) -> CalendarInfo:
+        """Make a calendar exist (as if shared with the service account)."""
+        if not calendar_id:
+            raise ApiError(400, "required", "Missing calendar id.")
+        if access not in ACCESS_ROLES:
+            raise ApiError(400, "invalid", f"access must be one of {', '.join(ACCESS_ROLES)}")
+        try:
+            ZoneInfo(time_zone)
+        except (ValueError, KeyError):
+            raise ApiError(400, "invalid", "Invalid time zone.") from None
+        info = CalendarInfo(calendar_id, time_zone, access)
+        with self._lock:
+            self._registry[calendar_id] = info
+            self._calendars.setdefault(calendar_id, {})
+        return info
+
+    def unregister_calendar(self, calendar_id: str) -> None:
+        """Unshare (or delete) a calendar: its events stay but every call answers 404."""
+        with self._lock:
+            self._registry.pop(calendar_id, None)
+
+    def calendars(self) -> list[CalendarInfo]:
+        with self._lock:
+            return sorted(self._registry.values(), key=lambda info: info.id)
+
+    def calendar(self, calendar_id: str) -> CalendarInfo:
+        with self._lock:
+            info = self._registry.get(calendar_id)
+        if info is None:
+            raise ApiError(404, "notFound")
+        return info
+
+    def purge_cancelled(self) -> int:
+        """Forget deleted events as Google eventually does; their ids stay taken."""
+        with self._lock:
+            purged = 0
+            for calendar_id, events in self._calendars.items():
+                gone = [
+                    eid for eid, entry in events.items() if entry.event["status"] == "cancelled"
+                ]
+                for event_id in gone:
+                    del events[event_id]
+                    self._purged.setdefault(calendar_id, set()).add(event_id)
+                purged += len(gone)
+            return purged
 
     def invalidate_sync_tokens(self) -> None:
         with self._lock:
@@ -121,9 +162,9 @@ class CalendarStore:
         if not EVENT_ID_RE.match(event_id):
             raise ApiError(400, "invalid", "Invalid resource id value.")
         with self._lock:
-            events = self._events(calendar_id)
-            if event_id in events:  # also when that event is deleted, as on Google
-                raise ApiError(409, "duplicate")
+            events = self._writable(calendar_id)
+            if event_id in events or event_id in self._purged.get(calendar_id, ()):
+                raise ApiError(409, "duplicate")  # also a deleted or purged event's id
             now = self._clock()
             event = self._build(calendar_id, event_id, body, created=now, sequence=0)
             return self._write(events, event, now)
@@ -135,16 +176,19 @@ class CalendarStore:
     def update(self, calendar_id: str, event_id: str, body: Mapping[str, Any]) -> Event:
         """Full replacement; a deleted event comes back (status defaults to confirmed)."""
         with self._lock:
+            self._writable(calendar_id)
             old = self._existing(calendar_id, event_id).event
             return self._replace(calendar_id, old, dict(body))
 
     def patch(self, calendar_id: str, event_id: str, body: Mapping[str, Any]) -> Event:
         with self._lock:
+            self._writable(calendar_id)
             old = self._existing(calendar_id, event_id).event
             return self._replace(calendar_id, old, _merge(old, body))
 
     def delete(self, calendar_id: str, event_id: str) -> None:
         with self._lock:
+            self._writable(calendar_id)
             entry = self._existing(calendar_id, event_id)
             if entry.event["status"] == "cancelled":
                 raise ApiError(410, "deleted")
@@ -153,38 +197,60 @@ class CalendarStore:
             self._write(self._events(calendar_id), event, self._clock())
 
     def list_events(self, calendar_id: str, query: ListQuery) -> dict[str, Any]:
-        self._check_list_query(query)
+        check_list_query(query)
         with self._lock:
+            info = self.calendar(calendar_id)
             since = self._sync_point(calendar_id, query.sync_token) if query.sync_token else None
             cursor = self._page_cursor(query.page_token) if query.page_token else None
             snapshot = cursor["s"] if cursor else self._changes
-            entries = list(self._events(calendar_id).values())
-            if since is not None:
-                # Incremental: every change, deletions included, whatever the filters.
-                chosen = [entry for entry in entries if entry.changed > since]
-            else:
-                chosen = [entry for entry in entries if self._matches(entry.event, query)]
-            key = self._sort_key(query.order_by)
-            chosen.sort(key=key)
+            items = self._candidates(calendar_id, query, since, info)
+            key = self._sort_key(query.order_by, info)
+            items.sort(key=key)
             if cursor:
-                chosen = [entry for entry in chosen if key(entry) > tuple(cursor["a"])]
-            page = chosen[: query.max_results]
+                items = [event for event in items if key(event) > tuple(cursor["a"])]
+            page = items[: query.max_results]
             answer: dict[str, Any] = {
                 "kind": "calendar#events",
                 "etag": f'"{self._changes}"',
                 "summary": calendar_id,
                 "updated": format_rfc3339(self._clock()),
-                "timeZone": "UTC",
-                "accessRole": "owner",
+                "timeZone": info.time_zone,
+                "accessRole": info.access,
                 "defaultReminders": [],
-                "items": [self._listed(entry.event, query.show_deleted) for entry in page],
+                "items": [self._listed(event, query.show_deleted) for event in page],
             }
-            if len(chosen) > len(page):
-                answer["nextPageToken"] = _encode_token({"a": list(key(page[-1])), "s": snapshot})
+            if len(items) > len(page):
+                answer["nextPageToken"] = encode_token({"a": list(key(page[-1])), "s": snapshot})
             else:
                 token = {"e": self._epoch, "c": calendar_id, "n": snapshot}
-                answer["nextSyncToken"] = _encode_token(token)
+                answer["nextSyncToken"] = encode_token(token)
             return answer
+
+    def _candidates(
+        self, calendar_id: str, query: ListQuery, since: int | None, info: CalendarInfo
+    ) -> list[Event]:
+        entries = list(self._events(calendar_id).values())
+        if since is not None:
+            # Incremental: every change, deletions included, whatever the filters.
+            return [
+                event
+                for entry in entries
+                if entry.changed > since
+                for event in self._shown(entry.event, query, info)
+            ]
+        return [
+            event
+            for entry in entries
+            for event in self._shown(entry.event, query, info)
+            if self._matches(event, query, info)
+        ]
+
+    @staticmethod
+    def _shown(event: Event, query: ListQuery, info: CalendarInfo) -> list[Event]:
+        """The event itself, or its instances when ``singleEvents`` asks for them."""
+        if not (query.single_events and is_recurring(event)):
+            return [event]
+        return expand(event, info.zone, query.time_max)
 
     def free_busy(self, body: Mapping[str, Any]) -> dict[str, Any]:
         time_min = parse_rfc3339(body.get("timeMin"), "timeMin")
@@ -196,6 +262,12 @@ class CalendarStore:
         with self._lock:
             for item in items:
                 calendar_id = str(item.get("id", "")) if isinstance(item, Mapping) else ""
+                if calendar_id not in self._registry:
+                    calendars[calendar_id] = {
+                        "errors": [{"domain": "global", "reason": "notFound"}],
+                        "busy": [],
+                    }
+                    continue
                 spans = [
                     (max(start, time_min), min(end, time_max))
                     for start, end in self._busy_spans(calendar_id)
@@ -229,7 +301,15 @@ class CalendarStore:
     # -- internals (callers hold the lock) -------------------------------------
 
     def _events(self, calendar_id: str) -> dict[str, _Entry]:
-        return self._calendars.setdefault(calendar_id, {})  # calendars appear on first use
+        if calendar_id not in self._registry:
+            raise ApiError(404, "notFound")  # never created, deleted or not shared with us
+        return self._calendars.setdefault(calendar_id, {})
+
+    def _writable(self, calendar_id: str) -> dict[str, _Entry]:
+        events = self._events(calendar_id)
+        if self._registry[calendar_id].access == "reader":
+            raise ApiError(403, "requiredAccessLevel")
+        return events
 
     def _existing(self, calendar_id: str, event_id: str) -> _Entry:
         entry = self._events(calendar_id).get(event_id)
@@ -259,7 +339,7 @@ class CalendarStore:
         event.setdefault("status", "confirmed")
         if event["status"] not in STATUSES:
             raise ApiError(400, "invalid", "Invalid value for: status")
-        start, end = event_span(event)
+        start, end = event_span(event, self._registry[calendar_id].zone)
         if end < start:
             raise ApiError(400, "timeRangeEmpty")
         eid = base64.urlsafe_b64encode(f"{event_id} {calendar_id}".encode()).decode().rstrip("=")
@@ -285,7 +365,7 @@ class CalendarStore:
         return copy.deepcopy(event)
 
     def _sync_point(self, calendar_id: str, token: str) -> int:
-        data = _decode_token(token) or {}
+        data = decode_token(token) or {}
         point = data.get("n")
         stale = data.get("e") != self._epoch or data.get("c") != calendar_id
         if stale or not isinstance(point, int) or point > self._changes:
@@ -293,33 +373,16 @@ class CalendarStore:
         return point
 
     def _page_cursor(self, token: str) -> dict[str, Any]:
-        data = _decode_token(token)
+        data = decode_token(token)
         if not data or not isinstance(data.get("a"), list) or not isinstance(data.get("s"), int):
             raise ApiError(400, "invalid", "Invalid page token value.")
         return data
 
     @staticmethod
-    def _check_list_query(query: ListQuery) -> None:
-        if query.sync_token and (
-            query.time_min or query.time_max or query.order_by or query.private_properties
-        ):
-            raise ApiError(
-                400,
-                "invalid",
-                f"syncToken cannot be combined with {', '.join(_NOT_WITH_SYNC_TOKEN)}",
-            )
-        if query.time_min and query.time_max and query.time_min >= query.time_max:
-            raise ApiError(400, "timeRangeEmpty")
-        if query.order_by not in (None, "startTime", "updated"):
-            raise ApiError(400, "invalid", "Invalid value for: orderBy")
-        if not 1 <= query.max_results <= MAX_PAGE_SIZE:
-            raise ApiError(400, "invalid", "Invalid value for: maxResults")
-
-    @staticmethod
-    def _matches(event: Event, query: ListQuery) -> bool:
+    def _matches(event: Event, query: ListQuery, info: CalendarInfo) -> bool:
         if event["status"] == "cancelled" and not query.show_deleted:
             return False
-        start, end = event_span(event)
+        start, end = event_span(event, info.zone)
         if query.time_min and end <= query.time_min:  # both bounds are exclusive
             return False
         if query.time_max and start >= query.time_max:
@@ -328,14 +391,14 @@ class CalendarStore:
         return all(private.get(name) == value for name, value in query.private_properties)
 
     @staticmethod
-    def _sort_key(order_by: str | None) -> Callable[[_Entry], tuple[str, ...]]:
+    def _sort_key(order_by: str | None, info: CalendarInfo) -> Callable[[Event], tuple[str, ...]]:
         # Keyset paging on a stable key: an event that does not change while a
         # client pages cannot be skipped.
         if order_by == "startTime":
-            return lambda entry: (format_rfc3339(event_span(entry.event)[0]), entry.event["id"])
+            return lambda event: (format_rfc3339(event_span(event, info.zone)[0]), event["id"])
         if order_by == "updated":
-            return lambda entry: (entry.event["updated"], entry.event["id"])
-        return lambda entry: (entry.event["id"],)
+            return lambda event: (event["updated"], event["id"])
+        return lambda event: (event["id"],)
 
     @staticmethod
     def _listed(event: Event, show_deleted: bool) -> Event:
@@ -345,8 +408,9 @@ class CalendarStore:
         return copy.deepcopy(event)
 
     def _busy_spans(self, calendar_id: str) -> list[tuple[datetime, datetime]]:
+        zone = self._registry[calendar_id].zone
         return [
-            event_span(entry.event)
+            event_span(entry.event, zone)
             for entry in self._events(calendar_id).values()
             if entry.event["status"] != "cancelled"
             and entry.event.get("transparency") != "transparent"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,8 +28,11 @@ def format_rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def event_instant(when: object, name: str) -> datetime:
-    """Start or end of an event (``dateTime`` + optional ``timeZone``, or ``date``)."""
+def event_instant(when: object, name: str, calendar_zone: tzinfo = UTC) -> datetime:
+    """Start or end of an event (``dateTime`` + optional ``timeZone``, or ``date``).
+
+    An all-day ``date`` starts at midnight in the calendar's time zone, as on Google.
+    """
     if not isinstance(when, Mapping) or not (when.get("dateTime") or when.get("date")):
         raise ApiError(400, "required", f"Missing {name} time.")
     if when.get("dateTime"):
@@ -51,8 +54,11 @@ def event_instant(when: object, name: str) -> datetime:
         day = datetime.fromisoformat(str(when["date"])).date()
     except ValueError:
         raise ApiError(400, "invalid", f"Invalid {name} time.") from None
-    return datetime.combine(day, time(), tzinfo=UTC)
+    return datetime.combine(day, time(), tzinfo=calendar_zone)
 
 
-def event_span(event: Mapping[str, Any]) -> tuple[datetime, datetime]:
-    return event_instant(event.get("start"), "start"), event_instant(event.get("end"), "end")
+def event_span(event: Mapping[str, Any], calendar_zone: tzinfo = UTC) -> tuple[datetime, datetime]:
+    return (
+        event_instant(event.get("start"), "start", calendar_zone),
+        event_instant(event.get("end"), "end", calendar_zone),
+    )
