@@ -438,7 +438,8 @@ def _notify_settings(env: Mapping[str, str], defaults: Config, *, dev: bool) -> 
     # emulator); elsewhere nothing is sent until SMTP is configured.
     return {
         "mail_backend": _str(env, "MAIL_BACKEND", "smtp" if dev else defaults.mail_backend),
-        "smtp_url": _str(env, "SMTP_URL", DEV_SMTP_URL if dev else None),
+        # May carry the SMTP password: a secret, so PELUBOT_SMTP_URL_FILE works too.
+        "smtp_url": _secret(env, "SMTP_URL") or (DEV_SMTP_URL if dev else None),
         "smtp_timeout_s": _float(env, "SMTP_TIMEOUT_S", defaults.smtp_timeout_s, 0.1),
         "mail_from": _str(env, "MAIL_FROM", defaults.mail_from),
         "salon_name": _str(env, "SALON_NAME", defaults.salon_name),

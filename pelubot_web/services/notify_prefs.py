@@ -8,33 +8,23 @@ Confirmations of new bookings are still sent: the customer asked for those.
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
-
-from sqlalchemy import select
 
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import Customer, Notification
 from pelubot_web.models.types import utcnow
-from pelubot_web.services.booking import hash_manage_token
 from pelubot_web.services.errors import NotFound
+from pelubot_web.services.manage_links import row_for_token
 from pelubot_web.services.notifications import skip_optional_emails_of
 
 __all__ = ["customer_for_unsubscribe", "unsubscribe"]
 
-MAX_TOKEN_LENGTH = 100
-
 
 def customer_for_unsubscribe(token: str) -> Customer:
     """The customer an unsubscribe link belongs to; ``NotFound`` for unknown tokens."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise NotFound("unknown unsubscribe link")
-    digest = hash_manage_token(token)
-    row = db.session.scalar(
-        select(Notification).where(Notification.unsubscribe_token_hash == digest)
-    )
-    if row is None or not hmac.compare_digest(row.unsubscribe_token_hash or "", digest):
+    row: Notification | None = row_for_token(Notification.unsubscribe_token_hash, token)
+    if row is None:
         raise NotFound("unknown unsubscribe link")
     customer: Customer = row.reservation.customer
     return customer

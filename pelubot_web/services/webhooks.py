@@ -121,10 +121,9 @@ class Delivery:
 def post_event(delivery: Delivery, now: float | None = None) -> int:
     """POST one signed event; returns the 2xx status or raises ``DeliveryError``.
 
-    Non-2xx (redirects included), timeouts and connection errors are retryable, except
-    410 Gone (``gone=True``: the endpoint is disabled) and other 4xx that cannot succeed
-    by repeating (400, 401, 403, 404, 405, 413, 422 are still retried: a misconfigured
-    receiver is usually fixed, and the attempt budget bounds the cost).
+    Every other answer (redirects and 4xx included: a misconfigured receiver is usually
+    fixed, and the attempt budget bounds the cost), timeouts and connection errors are
+    retryable, except 410 Gone (``gone=True``: the endpoint gets disabled).
     """
     parts = urlsplit(delivery.url)
     timestamp = int(now if now is not None else time.time())

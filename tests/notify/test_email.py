@@ -7,6 +7,7 @@ reminder a week away is sent "at its time" without waiting.
 from __future__ import annotations
 
 import re
+import urllib.request
 from datetime import timedelta
 
 from flask.testing import FlaskClient
@@ -60,6 +61,9 @@ def test_api_booking_gets_a_confirmation_with_manage_link_and_ics(
     _assert_manage_link_works(client, mail, booked["id"])
     (row,) = rows(kind=NotificationKind.CONFIRMATION)
     assert row.status == NotificationStatus.SENT and row.attempts == 1
+    # The catcher's page (what `make run` shows) lists it.
+    with urllib.request.urlopen(mailbox.http_url + "/", timeout=5) as page:
+        assert "Tu cita en Peluquería Test está confirmada" in page.read().decode()
 
 
 def test_booking_page_booking_in_english_gets_an_english_confirmation(

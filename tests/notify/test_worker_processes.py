@@ -3,10 +3,7 @@ running in this test process."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +22,7 @@ from pelubot_web.models.notify import NotificationKind, NotificationStatus
 from pelubot_web.services import notifications, webhooks
 from tests import factories as f
 from tests.notify.conftest import Receiver
-from tests.sync.conftest import ROOT, WorkerProcess, wait_until
+from tests.sync.conftest import WorkerProcess, wait_until, worker_env, worker_starter
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +30,10 @@ StartWorker = Callable[..., WorkerProcess]
 
 
 def _worker_env(config: Config) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PELUBOT_")}
+    env = worker_env(config)
     env.update(
         {
-            "PELUBOT_ENV": "test",
-            "PELUBOT_DATABASE_URL": config.database_url,
-            "PELUBOT_REDIS_URL": config.redis_url,
-            "PELUBOT_SECRET_KEY": "worker-test-secret",
-            "PELUBOT_GCAL_BACKEND": "disabled",
             "PELUBOT_SYNC_POLL_INTERVAL_S": "0.2",
-            "PELUBOT_QUEUE_NAME": config.queue_name,
             "PELUBOT_NOTIFY_QUEUE_NAME": config.notify_queue_name,
             "PELUBOT_MAIL_BACKEND": "smtp",
             "PELUBOT_SMTP_URL": config.smtp_url or "",
@@ -55,27 +46,8 @@ def _worker_env(config: Config) -> dict[str, str]:
 
 @pytest.fixture
 def start_worker(config: Config, tmp_path: Path) -> Iterator[StartWorker]:
-    started: list[WorkerProcess] = []
-
-    def start(**overrides: str) -> WorkerProcess:
-        env = _worker_env(config)
-        env.update(overrides)
-        log_path = tmp_path / f"worker-{len(started)}.log"
-        with open(log_path, "wb") as handle:
-            process = subprocess.Popen(
-                [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=handle, stderr=handle
-            )
-        worker = WorkerProcess(process, log_path)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            try:
-                worker.terminate(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+    with worker_starter(lambda: _worker_env(config), tmp_path) as start:
+        yield start
 
 
 def _book(salon_ids: tuple[int, int], n: int) -> Reservation:
