@@ -83,14 +83,19 @@ def record_change(
     """
     now = now or utcnow()
     cfg = current_app.extensions["pelubot_config"]
-    if kind is not NotificationKind.CONFIRMATION:
-        _skip_open_reminders(reservation.id, f"superseded by {kind}", now)
-    rows = _rows_for(reservation, kind, f"v{reservation.version}", now, now)
+    planned = []
     if kind in (NotificationKind.CONFIRMATION, NotificationKind.RESCHEDULED):
-        tz = cfg.tz
-        for plan in plan_reminders(
-            reservation.start_at, now, cfg.reminder_hours, cfg.quiet_hours, tz
-        ):
+        planned = plan_reminders(
+            reservation.start_at, now, cfg.reminder_hours, cfg.quiet_hours, cfg.tz
+        )
+    keep = {plan.event_key for plan in planned}
+    if kind is not NotificationKind.CONFIRMATION:
+        # Reminders of the current time survive a stylist or service change.
+        _skip_open_reminders(reservation.id, keep, f"superseded by {kind}", now)
+    existing = _reminder_keys(reservation.id)
+    rows = _rows_for(reservation, kind, f"v{reservation.version}", now, now)
+    for plan in planned:
+        if plan.event_key not in existing:
             rows += _rows_for(
                 reservation, NotificationKind.REMINDER, plan.event_key, plan.due_at, now
             )
@@ -152,7 +157,18 @@ def active_endpoints() -> list[WebhookEndpoint]:
     )
 
 
-def _skip_open_reminders(reservation_id: int, reason: str, now: datetime) -> None:
+def _reminder_keys(reservation_id: int) -> set[str]:
+    return set(
+        db.session.scalars(
+            select(Notification.event_key).where(
+                Notification.reservation_id == reservation_id,
+                Notification.kind == NotificationKind.REMINDER,
+            )
+        )
+    )
+
+
+def _skip_open_reminders(reservation_id: int, keep: set[str], reason: str, now: datetime) -> None:
     # A reminder already claimed re-checks the reservation before sending.
     db.session.execute(
         update(Notification)
@@ -160,6 +176,7 @@ def _skip_open_reminders(reservation_id: int, reason: str, now: datetime) -> Non
             Notification.reservation_id == reservation_id,
             Notification.kind == NotificationKind.REMINDER,
             Notification.status.in_(WAITING),
+            Notification.event_key.not_in(keep),
         )
         .values(status=S.SKIPPED, last_error=reason, finished_at=now)
         .execution_options(synchronize_session=False)

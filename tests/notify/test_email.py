@@ -232,3 +232,24 @@ def test_smtp_5xx_fails_for_good_and_4xx_is_retried(
     assert set(deliver_due(row.available_at).values()) == {"failed"}
     (row,) = rows(kind=NotificationKind.CONFIRMATION)
     assert row.status == NotificationStatus.FAILED and "550" in (row.last_error or "")
+
+
+def test_a_new_stylist_at_the_same_time_keeps_the_reminder(
+    client: FlaskClient, auth: dict[str, str], salon: f.Salon, mailbox: RunningCatcher
+) -> None:
+    start = f.local(f.next_weekday(0), 10)
+    booked = api_book(client, auth, salon, start)
+    response = client.patch(
+        f"/api/v1/reservations/{booked['id']}", json={"professional_id": salon.ana.id}, headers=auth
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (reminder,) = rows(kind=NotificationKind.REMINDER)
+    assert reminder.status == NotificationStatus.PENDING
+    deliver_due(utcnow())
+    deliver_due(reminder.due_at)
+    mails = mailbox.catcher.received()
+    assert subjects(mails)[1:] == [
+        "Tu cita en Peluquería Test ha cambiado",
+        "Recordatorio: tu cita en Peluquería Test",
+    ]
+    assert "Ana" in _text(mails[2])
