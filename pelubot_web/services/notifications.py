@@ -29,9 +29,8 @@ from sqlalchemy.orm import Session
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.metrics import NOTIFICATION_LAG, NOTIFICATIONS
-from pelubot_web.models import Notification, Reservation, WebhookEndpoint
+from pelubot_web.models import Notification, Reservation
 from pelubot_web.models.notify import (
-    EVENT_TYPES,
     OPEN_NOTIFICATION_STATUSES,
     Channel,
     NotificationKind,
@@ -39,11 +38,8 @@ from pelubot_web.models.notify import (
 )
 from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
-from pelubot_web.services.notify_plan import (
-    EMAIL_KINDS,
-    OPTIONAL_EMAIL_KINDS,
-    plan_reminders,
-)
+from pelubot_web.services.notify_plan import OPTIONAL_EMAIL_KINDS
+from pelubot_web.services.notify_rows import rows_for_change
 
 log = logging.getLogger(__name__)
 
@@ -82,90 +78,17 @@ def record_change(
     the booking itself) then plans the reminders of the current time.
     """
     now = now or utcnow()
-    cfg = current_app.extensions["pelubot_config"]
-    planned = []
-    if kind in (NotificationKind.CONFIRMATION, NotificationKind.RESCHEDULED):
-        planned = plan_reminders(
-            reservation.start_at, now, cfg.reminder_hours, cfg.quiet_hours, cfg.tz
-        )
-    keep = {plan.event_key for plan in planned}
+    change = rows_for_change(reservation, kind, now)
     if kind is not NotificationKind.CONFIRMATION:
         # Reminders of the current time survive a stylist or service change.
-        _skip_open_reminders(reservation.id, keep, f"superseded by {kind}", now)
-    existing = _reminder_keys(reservation.id)
-    rows = _rows_for(reservation, kind, f"v{reservation.version}", now, now)
-    for plan in planned:
-        if plan.event_key not in existing:
-            rows += _rows_for(
-                reservation, NotificationKind.REMINDER, plan.event_key, plan.due_at, now
-            )
+        _skip_open_reminders(reservation.id, change.keep, f"superseded by {kind}", now)
+    rows = change.rows
     for row in rows:
         db.session.add(row)
     db.session.flush()
     pending: list[int] = db.session.info.setdefault(_PENDING_KEY, [])
     pending.extend(row.id for row in rows if row.available_at <= now)
     return rows
-
-
-def _rows_for(
-    reservation: Reservation, kind: NotificationKind, event_key: str, due: datetime, now: datetime
-) -> list[Notification]:
-    cfg = current_app.extensions["pelubot_config"]
-    base: dict[str, Any] = {
-        "reservation_id": reservation.id,
-        "kind": kind,
-        "event_key": event_key,
-        "status": S.PENDING,
-        "max_attempts": cfg.notify_max_attempts,
-        "due_at": due,
-        "available_at": due,
-        "created_at": now,
-    }
-    rows = []
-    if wants_email(reservation, kind):
-        rows.append(Notification(channel=Channel.EMAIL, target="customer", **base))
-    event_type = EVENT_TYPES[kind]
-    for endpoint in active_endpoints():
-        if endpoint.wants(event_type):
-            rows.append(
-                Notification(
-                    channel=Channel.WEBHOOK,
-                    target=f"endpoint:{endpoint.id}",
-                    endpoint_id=endpoint.id,
-                    **base,
-                )
-            )
-    return rows
-
-
-def wants_email(reservation: Reservation, kind: NotificationKind | str) -> bool:
-    """Whether the customer gets an email of this kind now (also re-checked at send time)."""
-    cfg = current_app.extensions["pelubot_config"]
-    customer = reservation.customer
-    if cfg.mail_backend == "disabled" or not customer.email or kind not in EMAIL_KINDS:
-        return False
-    return not (customer.email_opt_out_at is not None and kind in OPTIONAL_EMAIL_KINDS)
-
-
-def active_endpoints() -> list[WebhookEndpoint]:
-    return list(
-        db.session.scalars(
-            select(WebhookEndpoint)
-            .where(WebhookEndpoint.active.is_(True))
-            .order_by(WebhookEndpoint.id)
-        )
-    )
-
-
-def _reminder_keys(reservation_id: int) -> set[str]:
-    return set(
-        db.session.scalars(
-            select(Notification.event_key).where(
-                Notification.reservation_id == reservation_id,
-                Notification.kind == NotificationKind.REMINDER,
-            )
-        )
-    )
 
 
 def _skip_open_reminders(reservation_id: int, keep: set[str], reason: str, now: datetime) -> None:

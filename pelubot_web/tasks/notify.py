@@ -24,7 +24,7 @@ from pelubot_web.models import Notification, Reservation
 from pelubot_web.models.notify import EVENT_TYPES, Channel, NotificationKind
 from pelubot_web.models.types import utcnow
 from pelubot_web.observability import job_id_var
-from pelubot_web.services import notifications, webhooks
+from pelubot_web.services import notifications, notify_rows, webhooks
 from pelubot_web.services.errors import DeliveryError
 from pelubot_web.services.manage_links import new_manage_token
 from pelubot_web.services.notify_plan import OPTIONAL_EMAIL_KINDS, start_of_reminder_key
@@ -96,9 +96,7 @@ def unwanted_reason(row: Notification, now: datetime) -> str | None:
         if row.channel == Channel.EMAIL:
             return "reservation was cancelled meanwhile"
     if row.channel == Channel.EMAIL:
-        return (
-            None if notifications.wants_email(reservation, row.kind) else "customer gets no email"
-        )
+        return None if notify_rows.wants_email(reservation, row.kind) else "customer gets no email"
     endpoint = row.endpoint
     if endpoint is None or not endpoint.active:
         return "webhook endpoint is disabled"

@@ -47,10 +47,12 @@ def webhook_endpoints() -> Response:
     return _page(form, 422 if form.is_submitted() else 200)
 
 
-@bp.post("/webhooks/<int:endpoint_id>/<any(enable, disable, remove):action>")
+@bp.post("/webhooks/<int:endpoint_id>/<action>")
 @login_required
 @require_role("admin")
 def webhook_action(endpoint_id: int, action: str) -> Response:
+    if action not in ("enable", "disable", "remove"):
+        abort(404)
     if not BaseForm().validate_on_submit():
         abort(400)
     try:
