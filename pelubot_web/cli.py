@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import click
 from flask import Flask, current_app
@@ -11,12 +11,16 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from pelubot_web import data_transfer, deploy_check
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
+from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services import (
     accounts,
     demo,
+    demo_staff,
+    demo_week,
     notifications,
     notify_status,
     sync_status,
@@ -31,7 +35,7 @@ sync_cli = AppGroup("sync", help="Inspect and recover the calendar sync queue.")
 data_cli = AppGroup("data", help="Copy every row between databases (e.g. SQLite to PostgreSQL).")
 
 
-def _fail(exc: DomainError) -> None:
+def _fail(exc: DomainError) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(exc.message)
 
@@ -43,9 +47,34 @@ def seed_demo_command(if_empty: bool) -> None:
     if if_empty and not demo.database_is_empty():
         click.echo("Database already has data; demo seed skipped.")
         return
-    created = demo.seed_demo(current_app.extensions["pelubot_config"].tz)
+    created = demo.seed_demo(current_config().tz)
     summary = ", ".join(f"{count} {what}" for what, count in created.items())
     click.echo(f"Demo salon ready (created: {summary}).")
+
+
+@click.command("dev-salon")
+def dev_salon_command() -> None:
+    """Dev only: demo salon, a login per role, the chatbot's demo key, a busy week.
+
+    Idempotent; prints the logins and the key (``make run`` calls it at every start).
+    Refuses in stage and prod.
+    """
+    cfg = current_config()
+    try:
+        demo_staff.refuse_outside_dev(cfg)
+    except DomainError as exc:
+        _fail(exc)
+    created = demo.seed_demo(cfg.tz)
+    logins, created["logins"] = demo_staff.ensure_demo_logins(cfg)
+    key, key_created = demo_staff.ensure_demo_api_key(cfg)
+    created["API keys"] = int(key_created)
+    created.update(demo_week.seed_demo_week(cfg.tz))
+    summary = ", ".join(f"{count} {what}" for what, count in created.items())
+    click.echo(f"Demo salon ready (new: {summary}).")
+    click.echo("Demo logins (dev only; reset to these at every dev start):")
+    for login in logins:
+        click.echo(f"  {login.role:<10} {login.email:<40} {login.password}")
+    click.echo(f"Demo chatbot API key (X-API-Key, scope booking): {key}")
 
 
 @users_cli.command("create")
@@ -92,8 +121,8 @@ def sync_status_command(show_failed: int) -> None:
     click.echo(
         "Workers: none has reported" if age is None else f"Last worker heartbeat: {age:.0f} s ago"
     )
-    if show_failed and by_status.get("failed"):
-        jobs, total = sync_status.list_jobs(status="failed", limit=min(show_failed, 100))
+    if show_failed and by_status.get(OutboxStatus.FAILED):
+        jobs, total = sync_status.list_jobs(status=OutboxStatus.FAILED, limit=min(show_failed, 100))
         click.echo(f"Failed jobs ({total}):")
         for job in jobs:
             error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""
@@ -245,6 +274,7 @@ def deploy_check_command(online: bool) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(dev_salon_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(sync_cli)

@@ -81,6 +81,17 @@ class RedactSecretPaths(logging.Filter):
         return True
 
 
+def quiet_alembic(record: logging.LogRecord) -> bool:
+    """Keep from Alembic only warnings and the line per migration applied.
+
+    Every ``flask`` command would otherwise start with its plugin set-up and dialect
+    notes at INFO ("setup plugin ...", "Context impl ...").
+    """
+    if not record.name.startswith("alembic") or record.levelno >= logging.WARNING:
+        return True
+    return record.getMessage().startswith(("Running upgrade", "Running downgrade"))
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Install the JSON formatter on the root logger once (idempotent)."""
     root = logging.getLogger()
@@ -88,6 +99,7 @@ def configure_logging(level: int = logging.INFO) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(quiet_alembic)
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("werkzeug").addFilter(RedactSecretPaths())

@@ -54,7 +54,7 @@ def test_upgrade_check_and_downgrade_on_an_empty_database(
 
 
 # SQLite has no exclusion constraints; the booking transaction guards it instead.
-@pytest.mark.skipif(DIALECT != "postgresql", reason="exclusion constraints are PostgreSQL-only")
+@pytest.mark.postgres_only(reason="exclusion constraints")
 def test_postgres_has_the_no_overlap_exclusion_constraint(
     database_factory: DatabaseFactory,
 ) -> None:

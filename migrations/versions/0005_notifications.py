@@ -1,7 +1,7 @@
 """Customer notifications: the notification outbox, webhook endpoints, opt-out, language.
 
 Revision ID: 0005_notifications
-Revises: 0004_calendar
+Revises: 0006_desk
 Create Date: 2026-11-28
 """
 
@@ -12,7 +12,7 @@ from pelubot_web.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0005_notifications"
-down_revision = "0004_calendar"
+down_revision = "0006_desk"
 branch_labels = None
 depends_on = None
 

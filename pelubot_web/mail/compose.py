@@ -15,6 +15,7 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from pelubot_web.config import current_config
 from pelubot_web.mail.ics import appointment_ics
 from pelubot_web.models import Notification, Reservation
 from pelubot_web.models.notify import NotificationKind
@@ -43,7 +44,7 @@ def _subject(kind: str, salon: str) -> str:
 
 def compose_email(row: Notification, links: Links) -> EmailMessage:
     """The message for ``row`` (an email notification of its reservation)."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     reservation: Reservation = row.reservation
     with (
         current_app.test_request_context("/", base_url=cfg.public_base_url),
@@ -70,7 +71,7 @@ def compose_email(row: Notification, links: Links) -> EmailMessage:
         message = EmailMessage()
         message["Subject"] = _subject(row.kind, cfg.salon_name)
         message["From"] = cfg.mail_from
-        message["To"] = formataddr((reservation.customer.name, reservation.customer.email or ""))
+        message["To"] = formataddr((reservation.customer_name, reservation.customer_email or ""))
         message["Message-ID"] = make_msgid(idstring=f"notification-{row.id}")
         message["Content-Language"] = reservation.language
         if unsubscribe_url:

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from pelubot_web.extensions import db
 from pelubot_web.models import ApiKey, Stylist, User
 from pelubot_web.models.types import utcnow
 from pelubot_web.models.user import API_SCOPES, ROLES
-from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
-from pelubot_web.services.passwords import hash_new_password
+from pelubot_web.services.errors import Conflict, EmailTaken, InvalidInput, NotFound
+from pelubot_web.services.passwords import hash_new_password, hash_password
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 API_KEY_PREFIX = "pb_"
@@ -44,7 +44,7 @@ def create_user(email: str, password: str, role: str, stylist_slug: str | None =
     if role == "stylist" and stylist is None:
         raise InvalidInput("a stylist user needs --stylist SLUG", field="stylist")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} already exists", field="email")
+        raise EmailTaken(f"a user with email {email} already exists", field="email")
     user = User(
         email=email,
         password_hash=password_hash,
@@ -77,7 +77,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16))
+    return hash_password(secrets.token_hex(16))
 
 
 def hash_api_key(key: str) -> str:
@@ -90,25 +90,35 @@ class CreatedApiKey:
     secret: str  # shown once, never stored
 
 
-def create_api_key(name: str, scopes: list[str]) -> CreatedApiKey:
-    name = name.strip()
-    if not name or len(name) > 120:
-        raise InvalidInput("name must be 1-120 characters", field="name")
+def _check_scopes(scopes: list[str]) -> str:
     bad = [s for s in scopes if s not in API_SCOPES]
     if bad or not scopes:
         raise InvalidInput(f"scopes must be among {', '.join(API_SCOPES)}", field="scope")
+    return " ".join(sorted(set(scopes)))
+
+
+def create_api_key(name: str, scopes: list[str], *, secret: str | None = None) -> CreatedApiKey:
+    """Create a key; a random secret unless one is given (the dev demo key is fixed)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("name must be 1-120 characters", field="name")
+    scope_text = _check_scopes(scopes)
     if db.session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise Conflict(f"an API key named {name!r} already exists", field="name")
-    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(
-        name=name,
-        key_hash=hash_api_key(secret),
-        prefix=secret[:10],
-        scopes=" ".join(sorted(set(scopes))),
-    )
+    secret = secret or API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, key_hash=hash_api_key(secret), prefix=secret[:10], scopes=scope_text)
     db.session.add(key)
     db.session.commit()
     return CreatedApiKey(api_key=key, secret=secret)
+
+
+def reset_api_key(key: ApiKey, scopes: list[str], *, secret: str) -> None:
+    """Give an existing key this secret and these scopes, and make it active again."""
+    key.key_hash = hash_api_key(secret)
+    key.prefix = secret[:10]
+    key.scopes = _check_scopes(scopes)
+    key.active = True
+    db.session.commit()
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from pelubot_web.config import current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.metrics import NOTIFICATION_LAG, NOTIFICATIONS
@@ -40,6 +41,7 @@ from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
 from pelubot_web.services.notify_plan import OPTIONAL_EMAIL_KINDS
 from pelubot_web.services.notify_rows import rows_for_change
+from pelubot_web.services.outbox import backoff_delay
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +60,6 @@ TASK_PATH = "pelubot_web.tasks.notify.send_notification"
 _PENDING_KEY = "pelubot_notifications_to_enqueue"
 S = NotificationStatus
 WAITING = (S.PENDING, S.QUEUED)
-
-
-def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
-    """Capped exponential backoff with full jitter: uniform(0, min(cap, base * 2^(n-1)))."""
-    ceiling = min(cap_s, base_s * (2 ** max(0, attempt - 1)))
-    return rng.uniform(0, ceiling)
 
 
 # --- in the booking transaction ----------------------------------------------------------
@@ -129,7 +125,7 @@ def skip_optional_emails_of(customer_id: int, now: datetime) -> int:
 
 def enqueue(notification_id: int, attempts: int) -> bool:
     """Push one row to RQ and mark it queued. False (row left pending) if Redis fails."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     queue = Queue(cfg.notify_queue_name, connection=get_redis())
     try:
         queue.enqueue(
@@ -287,7 +283,7 @@ def mark_failure(
     row: Notification, worker: str, error: str, *, retryable: bool, now: datetime
 ) -> str:
     """Retry later (backoff in ``available_at``) or fail for good. Returns the outcome."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     error = error[:2000]
     if not retryable or row.attempts >= row.max_attempts:
         if not _finish(row.id, worker, status=S.FAILED, finished_at=now, last_error=error):

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import Notification, Reservation, WebhookEndpoint
 from pelubot_web.models.notify import EVENT_TYPES, Channel, NotificationKind, NotificationStatus
@@ -32,7 +32,7 @@ class ChangeRows:
 def rows_for_change(reservation: Reservation, kind: NotificationKind, now: datetime) -> ChangeRows:
     """The change notice (per channel) and, for a booking or a move, the reminders of the
     current time that do not exist yet."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     planned = []
     if kind in (NotificationKind.CONFIRMATION, NotificationKind.RESCHEDULED):
         planned = plan_reminders(
@@ -51,7 +51,7 @@ def rows_for_change(reservation: Reservation, kind: NotificationKind, now: datet
 def _rows_for(
     reservation: Reservation, kind: NotificationKind, event_key: str, due: datetime, now: datetime
 ) -> list[Notification]:
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     base: dict[str, Any] = {
         "reservation_id": reservation.id,
         "kind": kind,
@@ -81,9 +81,10 @@ def _rows_for(
 
 def wants_email(reservation: Reservation, kind: NotificationKind | str) -> bool:
     """Whether the customer gets an email of this kind now (also re-checked at send time)."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     customer = reservation.customer
-    if cfg.mail_backend == "disabled" or not customer.email or kind not in EMAIL_KINDS:
+    # The address the booking was made with (the customer record may change later).
+    if cfg.mail_backend == "disabled" or not reservation.customer_email or kind not in EMAIL_KINDS:
         return False
     return not (customer.email_opt_out_at is not None and kind in OPTIONAL_EMAIL_KINDS)
 

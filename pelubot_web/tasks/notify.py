@@ -14,9 +14,8 @@ import json
 import logging
 from datetime import datetime
 
-from flask import current_app
-
 from pelubot_web.api.schemas import ReservationSchema, SalonDateTime
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.mail import parse_smtp_url, send_mail
 from pelubot_web.mail.compose import Links, compose_email
@@ -104,7 +103,7 @@ def unwanted_reason(row: Notification, now: datetime) -> str | None:
 
 
 def _send_email(row: Notification, worker: str) -> None:
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     manage_token = unsubscribe_token = None
     hashes: dict[str, str] = {}
     if row.kind != K.CANCELLED:
@@ -137,7 +136,7 @@ def event_payload(row: Notification) -> str:
 
 
 def _send_webhook(row: Notification, worker: str, now: datetime) -> None:
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     endpoint = row.endpoint
     assert endpoint is not None
     payload = row.payload

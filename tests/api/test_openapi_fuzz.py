@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 from pelubot_web.extensions import db
 from pelubot_web.services import booking
 from pelubot_web.services.accounts import create_api_key
@@ -33,6 +33,8 @@ from pelubot_web.services.availability import available_slots
 from pelubot_web.services.demo import seed_demo
 from tests import factories as f
 from tests.conftest import _clean_database, make_config
+
+pytestmark = pytest.mark.slow  # fuzzing: out of `make check`
 
 # Examples per operation and mode; ~1 minute for the whole run on SQLite.
 MAX_EXAMPLES = int(os.environ.get("PELUBOT_FUZZ_EXAMPLES", "100"))
@@ -54,7 +56,7 @@ def config(migrated_database_url: str) -> Config:
 @pytest.fixture
 def demo_app(app: Flask, redis_conn: object) -> Iterator[tuple[Flask, dict[str, str], str]]:
     _clean_database(app)
-    tz = app.extensions["pelubot_config"].tz
+    tz = current_config(app).tz
     seed_demo(tz)
     key = {"X-API-Key": create_api_key("fuzzer", ["booking", "ops"]).secret}
     slot = available_slots(1, f.next_weekday(0), days=7)[0]

@@ -209,6 +209,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.slow  # a server process
 def test_python_dash_m_starts_the_emulator_with_its_calendars() -> None:
     port = _free_port()
     root = Path(__file__).resolve().parents[2]

@@ -2,42 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from babel.messages.mofile import read_mo
-from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 
 from tests.web.conftest import Salon, book, login, post
-
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "pelubot_web" / "translations"
-
-
-@pytest.mark.parametrize("lang", ["es", "en"])
-def test_catalogs_are_complete_and_compiled(lang: str) -> None:
-    folder = TRANSLATIONS / lang / "LC_MESSAGES"
-    with open(folder / "messages.po", "rb") as f:
-        po = read_po(f, locale=lang)
-    with open(folder / "messages.mo", "rb") as f:
-        mo = read_mo(f)
-    with open(TRANSLATIONS / "messages.pot", "rb") as f:
-        pot = read_po(f)
-    assert {m.id for m in pot if m.id} == {m.id for m in po if m.id}, "run pybabel update"
-    for message in po:
-        if not message.id:
-            continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        assert all(strings), f"{lang}: untranslated {message.id!r}"
-        assert not message.fuzzy, f"{lang}: fuzzy {message.id!r}"
-        compiled = mo.get(message.id)
-        compiled_strings = (
-            tuple(compiled.string) if compiled and not isinstance(compiled.string, str) else None
-        )
-        expected = message.string if isinstance(message.string, str) else tuple(message.string)
-        assert compiled is not None and (compiled_strings or compiled.string) == expected, (
-            f"{lang}: messages.mo is stale for {message.id!r}; run pybabel compile"
-        )
 
 
 def test_spanish_is_the_default(client: FlaskClient, salon: Salon) -> None:

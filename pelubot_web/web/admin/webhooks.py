@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from pelubot_web.services import webhooks
@@ -12,7 +11,7 @@ from pelubot_web.services.errors import DomainError, NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.admin import bp
 from pelubot_web.web.admin.forms import WebhookForm
-from pelubot_web.web.forms import BaseForm
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import redirect_to, render
 
 
@@ -22,12 +21,11 @@ def _page(form: WebhookForm, status: int = 200) -> Response:
         status=status,
         form=form,
         endpoints=webhooks.list_endpoints(),
-        action_form=BaseForm(),
+        action_form=ConfirmForm(),
     )
 
 
 @bp.route("/webhooks", methods=["GET", "POST"])
-@login_required
 @require_role("admin")
 def webhook_endpoints() -> Response:
     form = WebhookForm()
@@ -48,12 +46,11 @@ def webhook_endpoints() -> Response:
 
 
 @bp.post("/webhooks/<int:endpoint_id>/<action>")
-@login_required
 @require_role("admin")
 def webhook_action(endpoint_id: int, action: str) -> Response:
     if action not in ("enable", "disable", "remove"):
         abort(404)
-    if not BaseForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
         if action == "remove":

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from pelubot_web.models.notify import Channel, NotificationKind, NotificationStatus
 from pelubot_web.services import notifications, notify_status
 from pelubot_web.services.errors import InvalidInput
 from pelubot_web.web.access import require_role
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import redirect_to, render
 from pelubot_web.web.ops import notifications_bp as bp
-from pelubot_web.web.ops.forms import ConfirmForm
 
 PAGE_SIZE = 50
 
@@ -23,7 +22,6 @@ def _filters() -> dict[str, str | None]:
 
 
 @bp.get("/")
-@login_required
 @require_role("ops", "admin")
 def dashboard() -> Response:
     filters = _filters()
@@ -50,7 +48,6 @@ def dashboard() -> Response:
 
 
 @bp.post("/<int:notification_id>/retry")
-@login_required
 @require_role("ops", "admin")
 def retry_one(notification_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
@@ -64,7 +61,6 @@ def retry_one(notification_id: int) -> Response:
 
 
 @bp.post("/retry-failed")
-@login_required
 @require_role("ops", "admin")
 def retry_failed() -> Response:
     if not ConfirmForm().validate_on_submit():
