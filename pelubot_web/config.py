@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("dev", "test", "stage", "prod")
 GCAL_BACKENDS = ("google", "emulator", "disabled")
+MAIL_BACKENDS = ("smtp", "log", "disabled")
+SMTP_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://")
+DEV_SMTP_URL = "smtp://127.0.0.1:8025"  # python -m pelubot_web.mail.catcher
 MIN_API_KEY_LENGTH = 32
 MIN_SECRET_KEY_LENGTH = 32
 # Who may scrape /metrics when PELUBOT_METRICS_ALLOWED_NETWORKS is unset: loopback and
@@ -117,6 +120,34 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     if value < minimum:
         raise ConfigError(f"PELUBOT_{name} must be >= {minimum}, got {value}")
     return value
+
+
+def _hours_list(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    try:
+        hours = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ConfigError(
+            f"PELUBOT_{name} must be hours separated by commas, got {raw!r}"
+        ) from None
+    if any(h < 1 or h > 24 * 14 for h in hours):
+        raise ConfigError(f"PELUBOT_{name} hours must be between 1 and 336, got {raw!r}")
+    return hours
+
+
+def parse_quiet_hours(raw: str) -> tuple[int, int] | None:
+    """``"21-9"`` -> ``(21, 9)`` (start hour, end hour, salon time); empty -> None."""
+    if not raw.strip():
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep or not start.strip().isdigit() or not end.strip().isdigit():
+        raise ConfigError(f"PELUBOT_NOTIFY_QUIET_HOURS must look like 21-9, got {raw!r}")
+    first, last = int(start), int(end)
+    if not (0 <= first <= 23 and 0 <= last <= 23) or first == last:
+        raise ConfigError(f"PELUBOT_NOTIFY_QUIET_HOURS must be two different hours 0-23: {raw!r}")
+    return first, last
 
 
 def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
@@ -226,6 +257,18 @@ class Config:
     booking_rate_limit: str = "30/minute"
     catalog_cache_ttl_s: float = 30.0
     redis_timeout_s: float = 1.0
+    # Customer notifications (email, webhooks).
+    mail_backend: str = "disabled"
+    smtp_url: str | None = None
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "PeluBot <reservas@localhost>"
+    salon_name: str = "PeluBot"
+    salon_address: str = ""
+    reminder_hours: tuple[int, ...] = (24,)
+    notify_quiet_hours: str = "21-9"
+    notify_queue_name: str = "notifications"
+    notify_max_attempts: int = 8
+    webhook_timeout_s: float = 5.0
     max_content_length: int = 64 * 1024
     # /metrics: client networks allowed to scrape (None = the environment's default, see
     # DEV_METRICS_NETWORKS) and/or a bearer token that is accepted from anywhere.
@@ -293,6 +336,7 @@ class Config:
             "metrics_allowed_networks": _networks(env, "METRICS_ALLOWED_NETWORKS"),
             "metrics_token": _secret(env, "METRICS_TOKEN"),
         }
+        values.update(_notify_settings(env, defaults, dev=values["env"] == "dev"))
         values.update(overrides)
         return cls(**values).validated()
 
@@ -318,6 +362,7 @@ class Config:
             raise ConfigError(f"PELUBOT_ENV must be one of {', '.join(ENVIRONMENTS)}")
         if self.gcal_backend not in GCAL_BACKENDS:
             raise ConfigError(f"PELUBOT_GCAL_BACKEND must be one of {', '.join(GCAL_BACKENDS)}")
+        self._check_notify_settings()
         if self.catalog_cache_ttl_s > 30:
             raise ConfigError("PELUBOT_CATALOG_CACHE_TTL_S must be at most 30 seconds")
         try:
@@ -353,6 +398,19 @@ class Config:
             changes["metrics_allowed_networks"] = default
         return changes
 
+    @property
+    def quiet_hours(self) -> tuple[int, int] | None:
+        return parse_quiet_hours(self.notify_quiet_hours)
+
+    def _check_notify_settings(self) -> None:
+        if self.mail_backend not in MAIL_BACKENDS:
+            raise ConfigError(f"PELUBOT_MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}")
+        if self.mail_backend == "smtp" and not self.smtp_url:
+            raise ConfigError("PELUBOT_SMTP_URL is required when PELUBOT_MAIL_BACKEND=smtp")
+        if self.smtp_url and not self.smtp_url.startswith(SMTP_SCHEMES):
+            raise ConfigError(f"PELUBOT_SMTP_URL must start with one of {', '.join(SMTP_SCHEMES)}")
+        parse_quiet_hours(self.notify_quiet_hours)
+
     def _check_production_secrets(self) -> None:
         """Stage/prod refuse a missing or guessable API key or cookie-signing key."""
         if not self.api_key:
@@ -381,10 +439,30 @@ class Config:
             value = getattr(self, f.name)
             if f.name in SECRET_FIELDS and value:
                 value = "***"
-            elif f.name in ("database_url", "redis_url") and isinstance(value, str):
+            elif f.name in ("database_url", "redis_url", "smtp_url") and isinstance(value, str):
                 value = _redact_url(value)
             out[f.name] = value
         return out
+
+
+def _notify_settings(env: Mapping[str, str], defaults: Config, *, dev: bool) -> dict[str, Any]:
+    # In dev, mail goes to the local catcher that `make run` starts (like the Calendar
+    # emulator); elsewhere nothing is sent until SMTP is configured.
+    return {
+        "mail_backend": _str(env, "MAIL_BACKEND", "smtp" if dev else defaults.mail_backend),
+        # May carry the SMTP password: a secret, so PELUBOT_SMTP_URL_FILE works too.
+        "smtp_url": _secret(env, "SMTP_URL") or (DEV_SMTP_URL if dev else None),
+        "smtp_timeout_s": _float(env, "SMTP_TIMEOUT_S", defaults.smtp_timeout_s, 0.1),
+        "mail_from": _str(env, "MAIL_FROM", defaults.mail_from),
+        "salon_name": _str(env, "SALON_NAME", defaults.salon_name),
+        "salon_address": _str(env, "SALON_ADDRESS", defaults.salon_address),
+        "reminder_hours": _hours_list(env, "REMINDER_HOURS", defaults.reminder_hours),
+        # Unlike other settings, an empty value means something: no quiet hours.
+        "notify_quiet_hours": env.get("PELUBOT_NOTIFY_QUIET_HOURS", defaults.notify_quiet_hours),
+        "notify_queue_name": _str(env, "NOTIFY_QUEUE_NAME", defaults.notify_queue_name),
+        "notify_max_attempts": _int(env, "NOTIFY_MAX_ATTEMPTS", defaults.notify_max_attempts, 1),
+        "webhook_timeout_s": _float(env, "WEBHOOK_TIMEOUT_S", defaults.webhook_timeout_s, 0.1),
+    }
 
 
 def _redact_url(url: str) -> str:

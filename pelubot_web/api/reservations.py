@@ -114,6 +114,7 @@ class ReservationCollection(MethodView):
                 notes=data.get("notes"),
                 source=SOURCE,
                 on_created=remember,
+                language=data["language"],
             )
         except Conflict:
             # A concurrent request with the same key may have won: answer as it did.

@@ -15,7 +15,7 @@ from marshmallow import fields, pre_dump, validate, validates_schema
 from pelubot_web.api.pagination import PaginationQuerySchema
 from pelubot_web.inputs import MAX_DATE, MAX_DB_INT, MIN_DATE, has_control_chars
 from pelubot_web.models import Reservation
-from pelubot_web.models.reservation import ReservationStatus, SyncStatus
+from pelubot_web.models.reservation import LANGUAGES, ReservationStatus, SyncStatus
 from pelubot_web.services.availability import MAX_DAYS, salon_tz
 
 __all__ = [
@@ -165,6 +165,11 @@ class ReservationCreateSchema(ma.Schema):
     start = SalonDateTime(required=True, metadata={"example": "2027-03-29T10:00:00+02:00"})
     customer = fields.Nested(CustomerInputSchema, required=True)
     notes = fields.String(allow_none=True, validate=[validate.Length(max=1000), _no_control_chars])
+    language = fields.String(
+        load_default="es",
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "The customer's language: their emails are written in it"},
+    )
 
 
 class ReservationUpdateSchema(ma.Schema):
@@ -232,6 +237,7 @@ class ReservationSchema(ma.Schema):
     customer = fields.Nested(CustomerSchema, required=True)
     notes = fields.String(required=True, allow_none=True)
     source = fields.String(required=True)
+    language = fields.String(required=True, metadata={"enum": LANGUAGES})
     price_cents = fields.Integer(required=True)
     currency = fields.String(required=True)
     version = fields.Integer(required=True)
@@ -257,6 +263,7 @@ class ReservationSchema(ma.Schema):
             },
             "notes": obj.notes,
             "source": obj.source,
+            "language": obj.language,
             "price_cents": obj.price_cents,
             "currency": obj.currency,
             "version": obj.version,

@@ -58,6 +58,7 @@ class SyncStatus(StrEnum):
 
 
 SOURCES = ("chatbot", "portal", "booking_page")
+LANGUAGES = ("es", "en")
 
 
 def fold_text(value: str) -> str:
@@ -74,6 +75,8 @@ class Customer(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     email: Mapped[str | None] = mapped_column(String(254))
+    # Set when the customer unsubscribed from reminders and change notices (one click).
+    email_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # " <folded name> ": kept in step with ``name`` by the hooks below, so every writer
     # (booking, desk, API, tests) leaves it right; word-prefix search uses LIKE '% word%'.
@@ -149,6 +152,8 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     version: Mapped[int] = mapped_column(default=1)
     # SHA-256 of the customer's manage-my-booking token (the token itself is never stored).
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The language the customer booked in: their emails are written in it.
+    language: Mapped[str] = mapped_column(String(5), default="es", server_default="es")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -23,12 +23,22 @@ def init_app(app: Flask) -> None:
     from pelubot_web.web.customers import bp as customers_bp
     from pelubot_web.web.desk import bp as desk_bp
     from pelubot_web.web.ops import bp as ops_bp
+    from pelubot_web.web.ops import notifications_bp
     from pelubot_web.web.portal import bp as portal_bp
 
     i18n.init_app(app)
     access.init_app(app)
     htmx.init_app(app)
-    blueprints = (auth_bp, portal_bp, booking_bp, ops_bp, admin_bp, desk_bp, customers_bp)
+    blueprints = (
+        auth_bp,
+        portal_bp,
+        booking_bp,
+        ops_bp,
+        notifications_bp,
+        admin_bp,
+        desk_bp,
+        customers_bp,
+    )
     for bp in blueprints:
         app.register_blueprint(bp)
     html_blueprints = frozenset(bp.name for bp in blueprints)

@@ -66,6 +66,9 @@ def _concrete(rule: str) -> str:
         .replace("<int:job_id>", "1")
         .replace("<int:time_off_id>", "1")
         .replace("<reservation_uuid>", "00000000-0000-0000-0000-000000000000")
+        .replace("<int:endpoint_id>", "1")
+        .replace("<int:notification_id>", "1")
+        .replace("<action>", "remove")
     )
 
 

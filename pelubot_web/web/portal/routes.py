@@ -15,7 +15,7 @@ from pelubot_web.i18n import local_date, local_time
 from pelubot_web.inputs import parse_date, parse_db_int
 from pelubot_web.models import Reservation, Stylist
 from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
-from pelubot_web.services import booking, catalog
+from pelubot_web.services import booking, catalog, notify_status
 from pelubot_web.services.agenda import reservations_between
 from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
@@ -107,6 +107,7 @@ def _row(reservation: Reservation, *, toast: str | None = None, refresh: bool = 
         trigger=trigger,
         r=reservation,
         scope=scope_args(reservation.stylist),
+        sent=notify_status.for_reservation(reservation.id),
     )
 
 
