@@ -63,9 +63,11 @@ pytest:
 	PELUBOT_ENV=test $(BIN)/pytest
 
 ## Load benchmark (latency, sync lag, memory); results in bench/results/
+## Closed-loop 15-user mix on PostgreSQL: make bench BENCH_ARGS="--closed-loop --database-url postgresql://..."
+BENCH_ARGS ?=
 bench: venv
 	$(BIN)/pip install --quiet -r bench/requirements.txt
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

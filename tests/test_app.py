@@ -103,7 +103,8 @@ def test_ready_is_503_naming_redis_when_redis_is_down(migrated_database_url: str
     response = app.test_client().get("/ready")
     body = response.get_json()
     assert response.status_code == 503
-    assert "redis" in body["failing"] and "database" not in body["failing"]
+    assert "redis" in body["failing"]
+    assert "database" not in body["failing"]
     assert "Connection" in body["checks"]["redis"]["error"]
 
 
@@ -127,7 +128,8 @@ def test_ready_bounds_a_hung_redis_with_a_timeout(
     response = app.test_client().get("/ready")
     body = response.get_json()
     assert response.status_code == 503
-    assert "redis" in body["failing"] and "database" not in body["failing"]
+    assert "redis" in body["failing"]
+    assert "database" not in body["failing"]
     assert "time" in body["checks"]["redis"]["error"].lower()
 
 
@@ -201,7 +203,8 @@ def test_each_request_is_logged_as_one_line_with_its_id(
         line = JsonFormatter().format(record)
     finally:
         request_id_var.reset(token)
-    assert '"request_id": "req-42"' in line and '"status": 401' in line
+    assert '"request_id": "req-42"' in line
+    assert '"status": 401' in line
 
 
 def test_behind_a_trusted_proxy_the_client_ip_comes_from_x_forwarded_for(

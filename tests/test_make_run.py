@@ -169,7 +169,8 @@ def _demo_names_in(page: str) -> int:
 
 def test_make_run_starts_a_salon_with_logins_agendas_and_synced_jobs(dev_stack: DevStack) -> None:
     output = dev_stack.output()
-    assert "setup plugin" not in output and "Context impl" not in output, "quiet migrations"
+    assert "setup plugin" not in output, "quiet migrations"
+    assert "Context impl" not in output, "quiet migrations"
     logins = _printed_logins(output)
     assert {role for role, _, _ in logins} == set(ROLES)
 

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
 from pelubot_web.extensions import db
+from pelubot_web.inputs import MAX_DB_INT
 from pelubot_web.models import ApiKey, Stylist, User
 from pelubot_web.models.types import utcnow
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services.errors import Conflict, EmailTaken, InvalidInput, NotFound
 from pelubot_web.services.passwords import hash_new_password, hash_password
 
+log = logging.getLogger(__name__)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 API_KEY_PREFIX = "pb_"
 
@@ -112,6 +118,63 @@ def create_api_key(name: str, scopes: list[str], *, secret: str | None = None) -
     return CreatedApiKey(api_key=key, secret=secret)
 
 
+def list_api_keys() -> list[ApiKey]:
+    """Every API key, active first, then by name (hashes only; secrets are never kept)."""
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.active.desc(), ApiKey.name)))
+
+
+def revoke_api_key(name_or_id: str | int) -> ApiKey:
+    """Revoke a key by id or name; its next request is a 401. Revoking twice is harmless."""
+    query = select(ApiKey)
+    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        key_id = int(name_or_id)
+        if not 0 < key_id <= MAX_DB_INT:
+            raise NotFound(f"no API key {name_or_id!r}", field="key")
+        query = query.where(ApiKey.id == key_id)
+    else:
+        query = query.where(ApiKey.name == str(name_or_id).strip())
+    key = db.session.scalar(query)
+    if key is None:
+        raise NotFound(f"no API key {name_or_id!r}", field="key")
+    key.active = False
+    db.session.commit()
+    return key
+
+
+def _touch_last_used(key: ApiKey) -> None:
+    """Record use at most once a minute per key, in its own short transaction.
+
+    The conditional UPDATE makes concurrent requests of several processes write once;
+    a failure (database busy) never fails the API call it accompanies. Called during
+    authentication, before the request has written anything.
+    """
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    key_id = key.id  # read before the commit below expires the object
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return  # never end someone's unit of work; the next call records the use
+    # End the session's read transaction first: on SQLite a WAL read snapshot older than
+    # this commit could not be upgraded to a write later in the same request.
+    session.commit()
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.id == key_id,
+                    or_(
+                        ApiKey.last_used_at.is_(None),
+                        ApiKey.last_used_at < now - LAST_USED_RESOLUTION,
+                    ),
+                )
+                .values(last_used_at=now)
+            )
+    except SQLAlchemyError:
+        log.warning("could not record API key use", extra={"api_key_id": key_id})
+
+
 def reset_api_key(key: ApiKey, scopes: list[str], *, secret: str) -> None:
     """Give an existing key this secret and these scopes, and make it active again."""
     key.key_hash = hash_api_key(secret)
@@ -146,4 +209,6 @@ def principal_for_key(presented: str, bootstrap_key: str | None) -> Principal | 
     key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     if key is None or not key.active or not hmac.compare_digest(key.key_hash, digest):
         return None
-    return Principal(name=key.name, scopes=key.scope_set, key_id=key.id)
+    principal = Principal(name=key.name, scopes=key.scope_set, key_id=key.id)
+    _touch_last_used(key)
+    return principal

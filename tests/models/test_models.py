@@ -42,7 +42,8 @@ def test_reservation_uuids_are_unique_and_public(app: Flask) -> None:
     day = f.next_weekday(1)
     a = f.reservation(sty, svc, f.local(day, 10))
     b = f.reservation(sty, svc, f.local(day, 11))
-    assert a.uuid != b.uuid and len(a.uuid) == 36
+    assert a.uuid != b.uuid
+    assert len(a.uuid) == 36
 
 
 @pytest.mark.postgres_only(reason="exclusion constraints")

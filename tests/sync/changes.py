@@ -7,6 +7,7 @@ transaction, then commits (which enqueues the row on RQ).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
 
 
-def book(stylist: Stylist, service: Service, start: datetime, **fields: object) -> Reservation:
+def book(stylist: Stylist, service: Service, start: datetime, **fields: Any) -> Reservation:
     begin_write()
     reservation = f.reservation(stylist, service, start, **fields)
     record_change(reservation)

@@ -33,5 +33,6 @@ def test_erase_leaves_no_personal_text_in_the_emulators_events(
     events = json.dumps(emulator.events(), ensure_ascii=False)
     for secret in ("Remedios", "Vázquez", "677888999", "Alergia"):
         assert secret not in events, secret
-    assert events.count(privacy.ERASED_NAME) >= 2 and "Otra" in events
+    assert events.count(privacy.ERASED_NAME) >= 2
+    assert "Otra" in events
     assert len(emulator.events()) == 3  # the times stay in the calendar

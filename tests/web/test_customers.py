@@ -21,10 +21,12 @@ def test_reception_searches_edits_and_keeps_private_notes(
     accounts.create_user("desk@salon.test", PASSWORD, "reception")
     login(client, "desk@salon.test")
     found = hx_get(client, "/customers/?q=inigo").get_data(as_text=True)
-    assert f'href="/customers/{r.customer_id}"' in found and "<html" not in found
+    assert f'href="/customers/{r.customer_id}"' in found
+    assert "<html" not in found
     assert "1 reserva" not in found
     page = client.get(f"/customers/{r.customer_id}").get_data(as_text=True)
-    assert "Íñigo Sáez" in page and "Corte mujer" in page
+    assert "Íñigo Sáez" in page
+    assert "Corte mujer" in page
     assert "Exportar" not in page  # admin-only tools are not offered to reception
     saved = post(
         client, f"/customers/{r.customer_id}", {"name": "Íñigo Sáez", "phone": "644 555 666"}
@@ -36,7 +38,8 @@ def test_reception_searches_edits_and_keeps_private_notes(
     assert bad.status_code == 422
     fresh()
     customer = db.session.get(Customer, r.customer_id)
-    assert customer is not None and customer.phone == "+34644555666"
+    assert customer is not None
+    assert customer.phone == "+34644555666"
     assert customer.staff_notes == "Tinte 5.3 + 20 vol"
     assert client.get("/customers/999999").status_code == 404
 
@@ -55,7 +58,8 @@ def test_admin_merges_exports_and_erases_and_the_audit_log_shows_it(
     assert exported.mimetype == "application/json"
     assert "attachment" in exported.headers["Content-Disposition"]
     data = json.loads(exported.get_data(as_text=True))
-    assert len(data["reservations"]) == 2 and data["customer"]["name"] == "Rocío Gil"
+    assert len(data["reservations"]) == 2
+    assert data["customer"]["name"] == "Rocío Gil"
     assert "Rocío Gil" in client.get(f"{base}/erase").get_data(as_text=True)
     assert post(client, f"{base}/erase").status_code == 303
     fresh()
@@ -74,5 +78,6 @@ def test_access_logs_hide_customer_searches() -> None:
     search never reach the log."""
     line = '"GET /customers/?q=Luc%C3%ADa+N&page=2 HTTP/1.1" /api/v1/reservations?phone=%2B3465'
     redacted = redact_secret_paths(line)
-    assert "Luc" not in redacted and "3465" not in redacted
+    assert "Luc" not in redacted
+    assert "3465" not in redacted
     assert "/customers/?q=<redacted>&page=2" in redacted

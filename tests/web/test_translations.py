@@ -23,7 +23,7 @@ LANGUAGES = ("es", "en")
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}  # pybabel extract -k _l
 
 
-def _msgid(message_id: str | tuple[str, ...]) -> str:
+def _msgid(message_id: str | tuple[str, ...] | list[str]) -> str:
     """The singular form identifies a plural message."""
     return message_id if isinstance(message_id, str) else message_id[0]
 
