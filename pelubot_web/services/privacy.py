@@ -42,6 +42,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "last_sync_error",
         "synced_calendar_id",
         "gcal_event_id",
+        "language",  # es / en: how to write to them, not who they are
     ),
 }
 ERASED_NAME = "Anónimo"  # what the salon's books and Google events show afterwards
