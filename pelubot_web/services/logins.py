@@ -15,6 +15,7 @@ import secrets
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash
 
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import User, UserLogin
 from pelubot_web.services.errors import WrongPassword
@@ -37,8 +38,14 @@ def _digest(token: str) -> str:
 
 
 def start_login(user: User) -> str:
-    """Open a login for this device (committed); ``user.get_id()`` now names it."""
+    """Open a login for this device (committed); ``user.get_id()`` now names it.
+
+    Called right after another commit (``authenticate``, a password change): the write
+    lock is taken first, or on SQLite the read that reloads ``user`` could leave a stale
+    snapshot that a worker's commit makes impossible to upgrade ("database is locked").
+    """
     token = secrets.token_urlsafe(32)
+    begin_write()
     db.session.add(UserLogin(user_id=user.id, token_hash=_digest(token)))
     db.session.commit()
     user.login_token = token

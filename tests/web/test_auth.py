@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 
@@ -57,19 +58,9 @@ def _protected_rules(app: Flask) -> list[tuple[str, str]]:
 
 
 def _concrete(rule: str) -> str:
-    return (
-        rule.replace("<int:service_id>", "1")
-        .replace("<int:stylist_id>", "1")
-        .replace("<int:hours_id>", "1")
-        .replace("<int:closure_id>", "1")
-        .replace("<int:user_id>", "1")
-        .replace("<int:job_id>", "1")
-        .replace("<int:time_off_id>", "1")
-        .replace("<reservation_uuid>", "00000000-0000-0000-0000-000000000000")
-        .replace("<int:endpoint_id>", "1")
-        .replace("<int:notification_id>", "1")
-        .replace("<action>", "remove")
-    )
+    """Any id is 1; a reservation is the nil UUID (the login check comes first)."""
+    rule = re.sub(r"<int:\w+>", "1", rule).replace("<action>", "remove")
+    return rule.replace("<reservation_uuid>", "00000000-0000-0000-0000-000000000000")
 
 
 def test_anonymous_users_are_sent_to_login_from_every_staff_view(
