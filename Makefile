@@ -13,6 +13,9 @@ run: export PELUBOT_INSTANCE_DIR ?= $(CURDIR)/instance
 run: export PELUBOT_DATABASE_URL ?= sqlite:///$(PELUBOT_INSTANCE_DIR)/pelubot.sqlite3
 run: export PELUBOT_GCAL_EMULATOR_URL ?= http://127.0.0.1:$(PELUBOT_EMULATOR_PORT)
 run: export PELUBOT_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PELUBOT_WEB_PORT)
+run: export PELUBOT_MAIL_SMTP_PORT ?= 8025
+run: export PELUBOT_MAIL_HTTP_PORT ?= 8026
+run: export PELUBOT_SMTP_URL ?= smtp://127.0.0.1:$(PELUBOT_MAIL_SMTP_PORT)
 
 # The tests that need no browser, worker process, server process or fuzzing.
 FAST_TESTS := not slow and not e2e

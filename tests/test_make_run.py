@@ -75,11 +75,13 @@ def _answers(url: str) -> bool:
 def dev_stack(
     tmp_path: Path, database_factory: DatabaseFactory, redis_conn: Redis
 ) -> Iterator[DevStack]:
-    web_port, emulator_port = _free_port(), _free_port()
+    web_port, emulator_port, smtp_port, mail_port = (_free_port() for _ in range(4))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PELUBOT_")}
     env.update(
         PELUBOT_WEB_PORT=str(web_port),
         PELUBOT_EMULATOR_PORT=str(emulator_port),
+        PELUBOT_MAIL_SMTP_PORT=str(smtp_port),
+        PELUBOT_MAIL_HTTP_PORT=str(mail_port),
         PELUBOT_INSTANCE_DIR=str(tmp_path / "instance"),
         PELUBOT_REDIS_URL=TEST_REDIS_URL,  # answers, so no private Redis is started
         PELUBOT_SYNC_POLL_INTERVAL_S="1",

@@ -27,6 +27,9 @@ from tests import factories
 from tests.conftest import make_config
 from tests.web.conftest import PASSWORD, Salon, book, csrf_token
 
+# Fuzzing (every route x a table of hostile values): out of `make check`.
+pytestmark = pytest.mark.slow
+
 WEB_SOURCES = Path(__file__).resolve().parents[2] / "pelubot_web" / "web"
 ARGS_GET = re.compile(r"""(?:args|source|form)\.get\(\s*["']([a-z_]+)["']""")
 
