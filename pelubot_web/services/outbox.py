@@ -65,6 +65,8 @@ def record_change(reservation: Reservation, *, now: datetime | None = None) -> C
         else:
             job = None
     if job is None:
+        job = reopen_failed_row(reservation.id, reservation.version, now)
+    if job is None:
         job = CalendarSyncJob(
             reservation_id=reservation.id,
             target_version=reservation.version,
@@ -81,6 +83,46 @@ def record_change(reservation: Reservation, *, now: datetime | None = None) -> C
         reservation.sync_status = "not_required"
     reservation.sync_job_id = job.id
     _remember_for_enqueue(job)
+    return job
+
+
+def reopen_failed_row(reservation_id: int, version: int, now: datetime) -> CalendarSyncJob | None:
+    """Give the reservation's latest ``failed`` row a fresh budget for ``version``.
+
+    A new change or a retry supersedes the failure instead of leaving a ``failed`` row
+    behind for ever (an "any failed row" alert would never clear). Conditional, so a
+    concurrent reopen cannot create two open rows (the partial unique index agrees).
+    """
+    failed_id = db.session.scalar(
+        select(CalendarSyncJob.id)
+        .where(
+            CalendarSyncJob.reservation_id == reservation_id,
+            CalendarSyncJob.status == "failed",
+        )
+        .order_by(CalendarSyncJob.id.desc())
+        .limit(1)
+    )
+    if failed_id is None:
+        return None
+    result = db.session.execute(
+        update(CalendarSyncJob)
+        .where(CalendarSyncJob.id == failed_id, CalendarSyncJob.status == "failed")
+        .values(
+            status="pending",
+            target_version=version,
+            attempts=0,
+            available_at=now,
+            changed_at=now,
+            finished_at=None,
+            locked_by=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job = db.session.get(CalendarSyncJob, failed_id)
+    if job is not None:
+        db.session.refresh(job)
     return job
 
 

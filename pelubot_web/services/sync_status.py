@@ -19,7 +19,7 @@ from pelubot_web.models.sync import JOB_STATUSES, OPEN_JOB_STATUSES
 from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
 from pelubot_web.services.errors import InvalidInput, NotFound
-from pelubot_web.services.outbox import enqueue, record_change
+from pelubot_web.services.outbox import enqueue, record_change, reopen_failed_row
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +214,8 @@ def retry_reservation_sync(reservation_uuid: str) -> CalendarSyncJob:
             CalendarSyncJob.status.in_(OPEN_JOB_STATUSES),
         )
     )
+    if job is None:
+        job = reopen_failed_row(reservation.id, reservation.version, utcnow())
     if job is None:
         job = CalendarSyncJob(
             reservation_id=reservation.id,
