@@ -10,7 +10,7 @@ from sqlalchemy import select
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
 from pelubot_web.models.user import API_SCOPES, ROLES
-from pelubot_web.services import accounts, demo, sync_status
+from pelubot_web.services import accounts, calendar_health, demo, sync_status
 from pelubot_web.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage portal users.")
@@ -79,6 +79,7 @@ def sync_status_command(show_failed: int) -> None:
     click.echo(
         "Workers: none has reported" if age is None else f"Last worker heartbeat: {age:.0f} s ago"
     )
+    _echo_calendar_problems()
     if show_failed and by_status.get("failed"):
         jobs, total = sync_status.list_jobs(status="failed", limit=min(show_failed, 100))
         click.echo(f"Failed jobs ({total}):")
@@ -86,6 +87,28 @@ def sync_status_command(show_failed: int) -> None:
             error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""
             click.echo(
                 f"  #{job.id} reservation {job.reservation.uuid} attempts={job.attempts} {error}"
+            )
+
+
+def _echo_calendar_problems() -> None:
+    problems = calendar_health.stylist_calendar_health(problems_only=True)
+    if not problems:
+        click.echo("Stylist calendars: all imports and pushes working")
+        return
+    click.echo("Stylist calendars with problems:")
+    for entry in problems:
+        if entry.pull_failing:
+            since = (
+                entry.pull_failing_since.isoformat(timespec="minutes")
+                if (entry.pull_failing_since)
+                else "?"
+            )
+            click.echo(
+                f"  {entry.slug}: busy-time import failing since {since}: {entry.pull_error}"
+            )
+        if entry.failed_pushes:
+            click.echo(
+                f"  {entry.slug}: {entry.failed_pushes} failed sync(s): {entry.last_push_error}"
             )
 
 

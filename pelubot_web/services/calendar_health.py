@@ -15,9 +15,15 @@ from sqlalchemy import func, select
 
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarPullState, CalendarSyncJob, Reservation, Stylist
+from pelubot_web.models.types import utcnow
 from pelubot_web.services.sync_status import WORKER_STALE_AFTER_S, queue_snapshot
 
-__all__ = ["StylistCalendarHealth", "check_sync_health", "stylist_calendar_health"]
+__all__ = [
+    "StylistCalendarHealth",
+    "check_sync_health",
+    "metrics_snapshot",
+    "stylist_calendar_health",
+]
 
 
 @dataclass(frozen=True)
@@ -109,3 +115,23 @@ def check_sync_health(app: Flask) -> dict[str, dict[str, object]]:
         },
         "pulls": {"ok": not failing, "failing_stylists": failing},
     }
+
+
+def metrics_snapshot() -> dict[str, object]:
+    """Queue counters plus per-stylist calendar health, for ``/metrics`` at scrape time."""
+    snapshot = queue_snapshot()
+    now = utcnow()
+    snapshot["stylists"] = [
+        {
+            "slug": entry.slug,
+            "pull_failing": entry.pull_failing,
+            "pull_failing_s": (
+                (now - entry.pull_failing_since).total_seconds()
+                if entry.pull_failing_since
+                else 0.0
+            ),
+            "failed_pushes": entry.failed_pushes,
+        }
+        for entry in stylist_calendar_health()
+    ]
+    return snapshot

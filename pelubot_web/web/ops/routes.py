@@ -18,7 +18,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from pelubot_web.models.sync import JOB_STATUSES
-from pelubot_web.services import catalog, sync_status
+from pelubot_web.services import calendar_health, catalog, sync_status
 from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
@@ -86,6 +86,7 @@ def _live_context() -> dict[str, Any]:
         "poll_seconds": POLL_SECONDS,
         "statuses": JOB_STATUSES,
         "retry_form": ConfirmForm(),
+        "calendar_problems": calendar_health.stylist_calendar_health(problems_only=True),
     }
 
 
