@@ -13,7 +13,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from pelubot_web import key_rotation
 from pelubot_web.config import Config, ConfigError
+from pelubot_web.observability import PeluBotFlask
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -33,7 +35,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     else:
         cfg = Config.from_env(**dict(config))
 
-    app = Flask(
+    app = PeluBotFlask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -57,8 +59,8 @@ def _apply_flask_config(app: Flask, cfg: Config) -> None:
         engine_options["connect_args"] = {"timeout": 15}
     else:
         engine_options["connect_args"] = {"connect_timeout": 5}
+    app.config.update(key_rotation.signing_settings(cfg.secret_key, cfg.secret_key_fallbacks))
     app.config.update(
-        SECRET_KEY=cfg.secret_key,
         TESTING=cfg.env == "test",
         SQLALCHEMY_DATABASE_URI=cfg.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options,
@@ -84,6 +86,9 @@ def _apply_flask_config(app: Flask, cfg: Config) -> None:
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_ENABLED=True,
+        # A moving window is exact: a fixed window lets a burst straddle two windows
+        # (twice the limit), which also made the login limit test depend on the clock.
+        RATELIMIT_STRATEGY="moving-window",
     )
 
 
@@ -93,11 +98,13 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
         models,  # noqa: F401  (registers the models on the metadata)
         observability,
         redis_client,
+        security_headers,
     )
     from pelubot_web.extensions import babel, csrf, db, limiter, login_manager, metrics, migrate
     from pelubot_web.i18n import select_locale, select_timezone
 
     observability.init_app(app)
+    security_headers.init_app(app, cfg)
     redis_client.init_app(app)
     db.init_app(app)
     db_engine.init_app(app)

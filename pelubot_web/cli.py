@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import TextIO
+
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from pelubot_web import data_transfer, deploy_check
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
 from pelubot_web.models.user import API_SCOPES, ROLES
@@ -16,6 +20,8 @@ from pelubot_web.services.errors import DomainError
 users_cli = AppGroup("users", help="Manage portal users.")
 api_keys_cli = AppGroup("api-keys", help="Manage API keys of machine clients.")
 sync_cli = AppGroup("sync", help="Inspect and recover the calendar sync queue.")
+# Not "db": that group belongs to Flask-Migrate (schema); this one copies rows.
+data_cli = AppGroup("data", help="Copy every row between databases (e.g. SQLite to PostgreSQL).")
 
 
 def _fail(exc: DomainError) -> None:
@@ -37,7 +43,7 @@ def seed_demo_command(if_empty: bool) -> None:
 
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--password", required=True, help="At least 10 characters, not a common password.")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--stylist", "stylist_slug", default=None, help="Stylist slug (role stylist).")
 def create_user_command(email: str, password: str, role: str, stylist_slug: str | None) -> None:
@@ -145,8 +151,46 @@ def sync_retry_command(job_id: int) -> None:
     click.echo(f"Job #{job.id} is {job.status}.")
 
 
+@data_cli.command("export")
+@click.argument("path", type=click.File("w", encoding="utf-8", lazy=False))
+def data_export_command(path: TextIO) -> None:
+    """Write every row of this database to PATH (JSON lines; - for stdout)."""
+    counts = data_transfer.export_data(db.engine, path)
+    click.echo(f"Exported {sum(counts.values())} rows of {len(counts)} tables.", err=True)
+
+
+@data_cli.command("import")
+@click.argument("path", type=click.File("r", encoding="utf-8"))
+def data_import_command(path: TextIO) -> None:
+    """Insert every row of an export into this empty, migrated database (- for stdin)."""
+    try:
+        counts = data_transfer.import_data(db.engine, path)
+    except data_transfer.TransferError as exc:
+        raise click.ClickException(str(exc)) from None
+    for table, count in counts.items():
+        click.echo(f"  {table:<24} {count}")
+    click.echo(f"Imported {sum(counts.values())} rows of {len(counts)} tables.")
+
+
+@click.command("deploy-check")
+@click.option("--online", is_flag=True, help="Also call Google: each stylist's calendar access.")
+@with_appcontext
+def deploy_check_command(online: bool) -> None:
+    """Run the deployment checklist; exit status 1 when any finding is an error."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    findings = deploy_check.run_checks(app, online=online)
+    for finding in findings:
+        click.echo(finding.line())
+    counts = Counter(finding.severity for finding in findings)
+    click.echo(f"{counts[deploy_check.ERROR]} error(s), {counts[deploy_check.WARNING]} warning(s)")
+    if deploy_check.has_errors(findings):
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(deploy_check_command)
+    app.cli.add_command(data_cli)

@@ -6,6 +6,7 @@ directly (or pass overrides to ``from_env``) so nothing global is mutated.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -20,7 +21,22 @@ log = logging.getLogger(__name__)
 ENVIRONMENTS = ("dev", "test", "stage", "prod")
 GCAL_BACKENDS = ("google", "emulator", "disabled")
 MIN_API_KEY_LENGTH = 32
+MIN_SECRET_KEY_LENGTH = 32
+# Who may scrape /metrics when PELUBOT_METRICS_ALLOWED_NETWORKS is unset: loopback and
+# private networks in dev/test; nobody in stage/prod until networks or a token are set
+# (behind a reverse proxy every client may look local, so nothing is assumed there).
+DEV_METRICS_NETWORKS = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Settings never logged; each is read with _secret() so it also has a _FILE form.
+SECRET_FIELDS = ("secret_key", "secret_key_fallbacks", "api_key", "metrics_token")
 
 
 class ConfigError(Exception):
@@ -32,6 +48,34 @@ def _str(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     if value is None or value.strip() == "":
         return default
     return value.strip()
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret from ``PELUBOT_<NAME>`` or from the file named by ``PELUBOT_<NAME>_FILE``.
+
+    The file form is how Docker/Kubernetes secrets, Vault Agent and SSM / Secrets Manager
+    agents hand secrets over, keeping them out of the environment and of ``ps`` output.
+    """
+    path = _str(env, f"{name}_FILE")
+    if path is None:
+        return _str(env, name)
+    if _str(env, name) is not None:
+        raise ConfigError(f"set PELUBOT_{name} or PELUBOT_{name}_FILE, not both")
+    try:
+        content = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"PELUBOT_{name}_FILE cannot be read: {exc.strerror} ({path})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"PELUBOT_{name}_FILE is not UTF-8 text ({path})") from None
+    if not content.strip():
+        raise ConfigError(f"PELUBOT_{name}_FILE is empty ({path})")
+    return content
+
+
+def _secret_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Several secrets, comma or newline separated (``_FILE`` accepted)."""
+    raw = _secret(env, name) or ""
+    return tuple(part.strip() for part in raw.replace("\n", ",").split(",") if part.strip())
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -72,6 +116,57 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     return value
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
+    raw = _str(env, name)
+    if raw is None:
+        return None
+    networks = []
+    for part in raw.split(","):
+        try:
+            networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"PELUBOT_{name} must be comma-separated networks (CIDR), got {part.strip()!r}"
+            ) from None
+    return tuple(networks)
+
+
+def weak_secret_reason(value: str, *, min_length: int) -> str | None:
+    """Why a secret is too weak to protect production, or None when it is fine."""
+    if value.strip().lower() == "changeme":
+        return "must not be 'changeme'"
+    if len(value) < min_length:
+        return f"must be at least {min_length} characters"
+    if len(set(value)) == 1:
+        return "must not be one character repeated"
+    return None
+
+
+def is_wildcard_bind(address: str) -> bool:
+    """True for a bind address that listens on every interface (``0.0.0.0:8000``, ``[::]``)."""
+    host = address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+    if host.startswith("[") and "]" in host:
+        host = host[1 : host.index("]")]
+    return host in WILDCARD_HOSTS
+
+
+def warn_if_open_without_auth(cfg: Config, bind_addresses: list[str] | tuple[str, ...]) -> bool:
+    """Warn (and return True) when local no-auth is on and the server listens everywhere.
+
+    Key-less calls are still only admitted from the loopback address, but a dev server
+    reachable from the network with auth switched off is worth a loud line.
+    """
+    open_binds = [a for a in bind_addresses if is_wildcard_bind(a)]
+    if cfg.allow_local_no_auth and open_binds:
+        log.warning(
+            "PELUBOT_ALLOW_LOCAL_NO_AUTH is on while bound to %s: the server is reachable "
+            "from the network (key-less API calls are still only accepted from loopback)",
+            ", ".join(open_binds),
+        )
+        return True
+    return False
+
+
 def _optional_port(env: Mapping[str, str], name: str) -> int | None:
     if _str(env, name) is None:
         return None
@@ -93,6 +188,8 @@ class Config:
     database_url: str = field(default_factory=default_sqlite_url)
     redis_url: str = "redis://127.0.0.1:6379/0"
     secret_key: str | None = None
+    # Old secret keys still accepted on incoming cookies and CSRF tokens (rotation).
+    secret_key_fallbacks: tuple[str, ...] = ()
     api_key: str | None = None
     allow_local_no_auth: bool = False
     timezone: str = "Europe/Madrid"
@@ -128,6 +225,10 @@ class Config:
     catalog_cache_ttl_s: float = 30.0
     redis_timeout_s: float = 1.0
     max_content_length: int = 64 * 1024
+    # /metrics: client networks allowed to scrape (None = the environment's default, see
+    # DEV_METRICS_NETWORKS) and/or a bearer token that is accepted from anywhere.
+    metrics_allowed_networks: tuple[str, ...] | None = None
+    metrics_token: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -146,8 +247,9 @@ class Config:
             "env": _str(env, "ENV", defaults.env),
             "database_url": _str(env, "DATABASE_URL", defaults.database_url),
             "redis_url": _str(env, "REDIS_URL", defaults.redis_url),
-            "secret_key": _str(env, "SECRET_KEY"),
-            "api_key": _str(env, "API_KEY"),
+            "secret_key": _secret(env, "SECRET_KEY"),
+            "secret_key_fallbacks": _secret_list(env, "SECRET_KEY_FALLBACKS"),
+            "api_key": _secret(env, "API_KEY"),
             "allow_local_no_auth": _bool(env, "ALLOW_LOCAL_NO_AUTH", False),
             "timezone": _str(env, "TIMEZONE", defaults.timezone),
             "gcal_backend": _str(env, "GCAL_BACKEND", defaults.gcal_backend),
@@ -187,6 +289,8 @@ class Config:
             "catalog_cache_ttl_s": _float(
                 env, "CATALOG_CACHE_TTL_S", defaults.catalog_cache_ttl_s, 0.0
             ),
+            "metrics_allowed_networks": _networks(env, "METRICS_ALLOWED_NETWORKS"),
+            "metrics_token": _secret(env, "METRICS_TOKEN"),
         }
         values.update(overrides)
         return cls(**values).validated()
@@ -223,19 +327,7 @@ class Config:
         elif self.database_url.startswith("postgresql://"):
             changes["database_url"] = "postgresql+psycopg://" + self.database_url[13:]
         if self.is_production_like:
-            api_key = self.api_key
-            if not api_key:
-                raise ConfigError("PELUBOT_API_KEY is required in stage/prod")
-            if api_key == "changeme":
-                raise ConfigError("PELUBOT_API_KEY must not be 'changeme'")
-            if len(api_key) < MIN_API_KEY_LENGTH:
-                raise ConfigError(
-                    f"PELUBOT_API_KEY must be at least {MIN_API_KEY_LENGTH} characters"
-                )
-            if not self.secret_key:
-                raise ConfigError("PELUBOT_SECRET_KEY is required in stage/prod")
-            if self.secret_key == api_key:
-                raise ConfigError("PELUBOT_SECRET_KEY must differ from PELUBOT_API_KEY")
+            self._check_production_secrets()
             if self.gcal_backend == "google" and not self.gcal_credentials_file:
                 raise ConfigError("PELUBOT_GCAL_CREDENTIALS_FILE is required when backend=google")
         elif not self.secret_key:
@@ -244,16 +336,40 @@ class Config:
         if self.allow_local_no_auth and self.env != "dev":
             log.warning("PELUBOT_ALLOW_LOCAL_NO_AUTH is ignored outside dev (env=%s)", self.env)
             changes["allow_local_no_auth"] = False
-        if self.allow_local_no_auth and self.env == "dev" and self.bind_host == "0.0.0.0":
-            log.warning("PELUBOT_ALLOW_LOCAL_NO_AUTH is on while bound to 0.0.0.0: API is open")
+        if self.allow_local_no_auth and self.env == "dev":
+            warn_if_open_without_auth(self, [self.bind_host])
+        if self.metrics_allowed_networks is None:
+            default = () if self.is_production_like else DEV_METRICS_NETWORKS
+            changes["metrics_allowed_networks"] = default
         return replace(self, **changes) if changes else self
+
+    def _check_production_secrets(self) -> None:
+        """Stage/prod refuse a missing or guessable API key or cookie-signing key."""
+        if not self.api_key:
+            raise ConfigError("PELUBOT_API_KEY is required in stage/prod")
+        reason = weak_secret_reason(self.api_key, min_length=MIN_API_KEY_LENGTH)
+        if reason:
+            raise ConfigError(f"PELUBOT_API_KEY {reason}")
+        if not self.secret_key:
+            raise ConfigError("PELUBOT_SECRET_KEY is required in stage/prod")
+        reason = weak_secret_reason(self.secret_key, min_length=MIN_SECRET_KEY_LENGTH)
+        if reason:
+            raise ConfigError(f"PELUBOT_SECRET_KEY {reason}")
+        if self.secret_key == self.api_key:
+            raise ConfigError("PELUBOT_SECRET_KEY must differ from PELUBOT_API_KEY")
+        if self.api_key in self.secret_key_fallbacks:
+            raise ConfigError("PELUBOT_SECRET_KEY_FALLBACKS must not contain PELUBOT_API_KEY")
+        if self.metrics_token is not None:
+            reason = weak_secret_reason(self.metrics_token, min_length=MIN_SECRET_KEY_LENGTH)
+            if reason:
+                raise ConfigError(f"PELUBOT_METRICS_TOKEN {reason}")
 
     def redacted(self) -> dict[str, Any]:
         """Settings safe to log: secrets replaced by a marker."""
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("secret_key", "api_key") and value:
+            if f.name in SECRET_FIELDS and value:
                 value = "***"
             elif f.name in ("database_url", "redis_url") and isinstance(value, str):
                 value = _redact_url(value)

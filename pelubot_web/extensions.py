@@ -8,13 +8,13 @@ from __future__ import annotations
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from pelubot_web.key_rotation import RotatingLoginManager
 from pelubot_web.metrics import Metrics
 
 # Deterministic constraint names so Alembic migrations are reproducible on every database.
@@ -33,7 +33,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-login_manager = LoginManager()
+login_manager = RotatingLoginManager()
 csrf = CSRFProtect()
 # Key function and storage are refined in create_app (per API key, Redis storage).
 limiter = Limiter(key_func=get_remote_address)

@@ -1,5 +1,6 @@
 """Prometheus metrics: request metrics from prometheus-flask-exporter plus ``pelubot_`` series.
 
+``/metrics`` answers only allowed client networks or a bearer token (``scrape_refusal``).
 Counters and histograms live in the default registry (multiprocess-safe when
 ``PROMETHEUS_MULTIPROC_DIR`` is set, as under gunicorn). Queue gauges are computed from
 the database at scrape time, so every process reports the same truth.
@@ -7,12 +8,14 @@ the database at scrape time, so every process reports the same truth.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -156,6 +159,44 @@ class _QueueCollector(Collector):
         yield pushes
 
 
+def _client_in(networks: tuple[str, ...] | None) -> bool:
+    try:
+        client = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(client in ipaddress.ip_network(net) for net in networks or ())
+
+
+def _bearer_matches(expected: str | None) -> bool:
+    if not expected:
+        return False
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode("utf-8"), expected.encode("utf-8")
+    )
+
+
+def scrape_refusal() -> Response | None:
+    """None when this client may read /metrics, else the refusal to send.
+
+    Allowed: a client address in ``PELUBOT_METRICS_ALLOWED_NETWORKS`` (the real client
+    once ``PELUBOT_TRUSTED_PROXIES`` is set) or ``Authorization: Bearer
+    <PELUBOT_METRICS_TOKEN>`` from anywhere. The series name queues, errors and traffic:
+    useful to an attacker, so stage/prod allow nobody until one of them is configured.
+    """
+    cfg = current_app.extensions["pelubot_config"]
+    if _client_in(cfg.metrics_allowed_networks) or _bearer_matches(cfg.metrics_token):
+        return None
+    if cfg.metrics_token:
+        return Response(
+            "Send the metrics token as a bearer token.\n",
+            status=401,
+            mimetype="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    return Response("Metrics are not available to this client.\n", 403, mimetype="text/plain")
+
+
 class Metrics:
     """Binds request metrics to an app and serves ``/metrics``.
 
@@ -177,6 +218,9 @@ class Metrics:
         app.extensions["pelubot_metrics"] = exporter
 
         def prometheus_metrics() -> Response:
+            refusal = scrape_refusal()
+            if refusal is not None:
+                return refusal
             parts: list[bytes] = []
             if multiproc:
                 combined = CollectorRegistry()

@@ -1,14 +1,22 @@
-"""Structured logging: one line per event, with the request id or job id in every line."""
+"""Structured logging: one line per event, with the request id or job id in every line.
+
+Secret-bearing URLs (the customer's manage link, ``/book/manage/<token>``) are logged as
+their route pattern, never the raw path: the access line uses ``loggable_path()``, Flask's
+exception line goes through ``PeluBotFlask.log_exception``, and ``JsonFormatter`` plus the
+``werkzeug`` / gunicorn access loggers redact any such path that still slips into a line.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import TracebackType
 
 from flask import Flask, g, request
 from flask.wrappers import Response
@@ -17,6 +25,24 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 job_id_var: ContextVar[str | None] = ContextVar("job_id", default=None)
 
 access_log = logging.getLogger("pelubot.access")
+# Routes whose path carries a secret (a rule argument named ``token``).
+SECRET_PATH = re.compile(r"(/book/manage/)[^/?#\s\"']+")
+TOKEN_PLACEHOLDER = "<token>"
+
+
+def redact_secret_paths(text: str) -> str:
+    """``/book/manage/abc...`` -> ``/book/manage/<token>`` anywhere in ``text``."""
+    return SECRET_PATH.sub(rf"\1{TOKEN_PLACEHOLDER}", text)
+
+
+def loggable_path() -> str:
+    """The request path fit for a log line: the route pattern when it carries a token."""
+    rule = request.url_rule
+    if rule is not None and "token" in rule.arguments:
+        return rule.rule
+    return redact_secret_paths(request.path)
+
+
 QUIET_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 _STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -30,7 +56,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact_secret_paths(record.getMessage()),
         }
         request_id = request_id_var.get()
         if request_id:
@@ -43,7 +69,16 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str, ensure_ascii=False)
+        return redact_secret_paths(json.dumps(payload, default=str, ensure_ascii=False))
+
+
+class RedactSecretPaths(logging.Filter):
+    """For loggers that print raw request lines (werkzeug's dev server)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_secret_paths(record.getMessage())
+        record.args = None
+        return True
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -55,6 +90,16 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("werkzeug").addFilter(RedactSecretPaths())
+
+
+class PeluBotFlask(Flask):
+    """Flask whose "Exception on <path>" line never shows a secret path."""
+
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]
+    ) -> None:
+        self.logger.error(f"Exception on {loggable_path()} [{request.method}]", exc_info=exc_info)
 
 
 def init_app(app: Flask) -> None:
@@ -81,7 +126,7 @@ def init_app(app: Flask) -> None:
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": loggable_path(),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             },

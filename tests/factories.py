@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pelubot_web.extensions import db
 from pelubot_web.models import (
@@ -143,6 +148,9 @@ def reservation(
         "price_cents": service.price_cents,
     }
     values.update(fields)
+    booked_for = values["customer"]
+    values.setdefault("customer_name", booked_for.name)  # type: ignore[attr-defined]
+    values.setdefault("customer_email", booked_for.email)  # type: ignore[attr-defined]
     obj = Reservation(**values)
     db.session.add(obj)
     db.session.flush()
@@ -185,3 +193,25 @@ class Salon:
 def customer_payload(n: int = 1) -> dict[str, object]:
     """The ``customer`` object of a booking request (a distinct valid phone per n)."""
     return {"name": f"Cliente {n}", "phone": f"+34 6{n:08d}", "email": None}
+
+
+def service_account_file(directory: Path) -> str:
+    """A service-account key file as Google issues it (a fresh RSA key, no real account)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "pelubot-test",
+        "private_key_id": "test-key",
+        "private_key": pem,
+        "client_email": "pelubot@pelubot-test.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path = directory / "service-account.json"
+    path.write_text(json.dumps(info))
+    return str(path)

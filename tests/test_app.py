@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 from pelubot_web import create_app
+from pelubot_web.extensions import db
 from pelubot_web.services.sync_status import record_worker_heartbeat
 from tests.conftest import TEST_REDIS_URL, make_config
 
@@ -130,8 +131,8 @@ def test_ready_in_prod_names_the_failing_check_but_not_hosts_ports_or_driver_tex
         make_config(
             f"postgresql://nobody@127.0.0.1:{port}/nothing",
             env="prod",
-            api_key="k" * 40,
-            secret_key="s" * 40,
+            api_key="prod-api-key-0123456789abcdefghijklmnop",
+            secret_key="prod-secret-key-9876543210zyxwvutsrqponm",
             redis_url=f"redis://127.0.0.1:{_closed_port()}/0",
         )
     )
@@ -187,6 +188,42 @@ def test_metrics_are_exposed_with_queue_gauges(client: FlaskClient, redis_conn: 
     assert 'pelubot_outbox_rows{status="pending"} 0.0' in text
     assert "pelubot_outbox_oldest_pending_age_seconds 0.0" in text
     assert "pelubot_worker_heartbeat_age_seconds -1.0" in text
+
+
+def test_metrics_refuse_clients_outside_the_allowed_networks(client: FlaskClient) -> None:
+    # test env default: loopback and private networks.
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
+    public = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert public.status_code == 403
+    assert "flask_http_request" not in public.get_data(as_text=True)
+
+
+def test_metrics_answer_nobody_in_prod_until_configured(migrated_database_url: str) -> None:
+    prod = {
+        "env": "prod",
+        "api_key": "prod-api-key-0123456789-abcdefghijkl",
+        "secret_key": "prod-secret-key-0123456789-abcdefghij",
+    }
+    app = create_app(make_config(migrated_database_url, **prod))
+    assert app.test_client().get("/metrics").status_code == 403  # not even loopback
+
+
+def test_metrics_token_admits_any_network(migrated_database_url: str) -> None:
+    token = "metrics-token-0123456789-abcdefghijk"
+    app = create_app(
+        make_config(migrated_database_url, metrics_allowed_networks=(), metrics_token=token)
+    )
+    client = app.test_client()
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    missing = client.get("/metrics", environ_base=outside)
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = {"Authorization": "Bearer nope"}
+    assert client.get("/metrics", environ_base=outside, headers=wrong).status_code == 401
+    good = {"Authorization": f"Bearer {token}"}
+    with app.app_context():
+        assert client.get("/metrics", environ_base=outside, headers=good).status_code == 200
+        db.session.remove()
 
 
 def test_each_request_is_logged_as_one_line_with_its_id(

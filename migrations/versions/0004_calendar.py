@@ -6,7 +6,7 @@
 - ``calendar_pull_state.failing_since``: how long a stylist's busy-time import fails.
 
 Revision ID: 0004_calendar
-Revises: 0001
+Revises: 0003_hardening
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from pelubot_web.models.types import UTCDateTime
 
 revision = "0004_calendar"
-down_revision = "0001"
+down_revision = "0003_hardening"
 branch_labels = None
 depends_on = None
 

@@ -7,6 +7,7 @@ and the 401/403/429 responses in the OpenAPI spec.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from copy import deepcopy
 from functools import wraps
@@ -55,12 +56,20 @@ def resolve_principal() -> Principal | None:
     principal: Principal | None
     if presented:
         principal = principal_for_key(presented, cfg.api_key)
-    elif cfg.allow_local_no_auth and cfg.env == "dev":
+    elif cfg.allow_local_no_auth and cfg.env == "dev" and _from_loopback():
         principal = LOCAL_DEV_PRINCIPAL
     else:
         principal = None
     request.environ[_G_KEY] = principal
     return principal
+
+
+def _from_loopback() -> bool:
+    """Key-less dev calls are for the developer's own machine only (127.0.0.1, ::1)."""
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 def current_principal() -> Principal:

@@ -261,9 +261,9 @@ class ReservationSchema(ma.Schema):
             "professional_id": obj.stylist_id,
             "service_id": obj.service_id,
             "customer": {
-                "name": obj.customer.name,
+                "name": obj.customer_name,
                 "phone": obj.customer.phone,
-                "email": obj.customer.email,
+                "email": obj.customer_email,
             },
             "notes": obj.notes,
             "source": obj.source,

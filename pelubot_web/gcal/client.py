@@ -136,22 +136,31 @@ class CalendarGateway:
     # -- calendars -----------------------------------------------------------------
 
     def check_calendar(self, calendar_id: str) -> str | None:
-        """Raise ``CalendarNotFound`` unless this calendar is reachable; return its time zone.
+        """Raise ``CalendarNotFound`` unless this calendar is reachable; return its time zone."""
+        zone = self._probe_calendar(calendar_id).get("timeZone")
+        return zone if isinstance(zone, str) else None
 
-        A one-item ``events.list``: it needs only the ``calendar.events`` scope (unlike
-        ``calendars.get``), so it works with domain-wide delegation too.
+    def access_role(self, calendar_id: str) -> str:
+        """Our role on the calendar (``owner``, ``writer``, ``reader``, ``freeBusyReader``)."""
+        return str(self._probe_calendar(calendar_id).get("accessRole", "unknown"))
+
+    def _probe_calendar(self, calendar_id: str) -> dict[str, Any]:
+        """A one-item ``events.list``, answered with the calendar's zone and our role.
+
+        It needs only the ``calendar.events`` scope (unlike ``calendars.get``), so it
+        works with domain-wide delegation too; a calendar that is gone or not shared
+        with us raises ``CalendarNotFound``.
         """
         with _classified():
             try:
-                page = self._execute(
+                page: dict[str, Any] = self._execute(
                     "list", self._events.list(calendarId=calendar_id, maxResults=1)
                 )
             except HttpError as exc:
                 if _status(exc) in _GONE:
                     raise self._not_found(calendar_id) from exc
                 raise
-        zone = page.get("timeZone")
-        return zone if isinstance(zone, str) else None
+        return page
 
     def _not_found(self, calendar_id: str) -> CalendarNotFound:
         return CalendarNotFound(

@@ -8,6 +8,7 @@ into an update instead of creating a duplicate.
 from __future__ import annotations
 
 import base64
+import html
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +118,13 @@ def reservation_id_of(event: dict[str, Any]) -> str | None:
 
 
 def _description(data: EventData) -> str:
+    """The event description as HTML whose every value is escaped text.
+
+    Google Calendar renders ``description`` as HTML ("Can contain HTML", Calendar API v3
+    Event resource), so customer text such as ``<a href=...>`` would become a live link
+    in the stylist's calendar. Every value is escaped and lines are joined with ``<br>``,
+    which Google shows as line breaks: what the customer typed is shown, never rendered.
+    """
     lines = [
         f"Servicio: {data.service_name}",
         f"Estilista: {data.stylist_name}",
@@ -124,8 +132,10 @@ def _description(data: EventData) -> str:
         f"Teléfono: {data.customer_phone}",
     ]
     if data.notes:
-        lines.append(f"Notas: {data.notes}")
+        lines += [
+            f"Notas: {line}" if n == 0 else line for n, line in enumerate(data.notes.splitlines())
+        ]
     if data.manage_url:
         lines.append(f"Gestionar la reserva: {data.manage_url}")
     lines += ["", f"Reserva PeluBot: {data.reservation_uuid}"]
-    return "\n".join(lines)
+    return "<br>".join(html.escape(line, quote=False) for line in lines)

@@ -4,7 +4,7 @@ from pelubot_web.models.catalog import Service, Stylist, StylistService
 from pelubot_web.models.reservation import Customer, IdempotencyRecord, Reservation
 from pelubot_web.models.schedule import BookingRules, SalonClosure, TimeOff, WorkingHours
 from pelubot_web.models.sync import CalendarPullState, CalendarSyncJob, ExternalBusy
-from pelubot_web.models.user import ApiKey, User
+from pelubot_web.models.user import ApiKey, User, UserLogin
 
 __all__ = [
     "ApiKey",
@@ -21,5 +21,6 @@ __all__ = [
     "StylistService",
     "TimeOff",
     "User",
+    "UserLogin",
     "WorkingHours",
 ]

@@ -70,6 +70,10 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="RESTRICT"), index=True
     )
+    # What this booking was given: the phone is not proof of identity, so a booking
+    # never rewrites what staff and Google show for the customer's other reservations.
+    customer_name: Mapped[str] = mapped_column(String(120))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())
     busy_until: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -104,6 +108,15 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_live(self) -> bool:
         return self.status != "cancelled"
+
+    @property
+    def customer_first_name(self) -> str:
+        return self.customer_name.split()[0] if self.customer_name.strip() else self.customer_name
+
+    @property
+    def name_differs_from_customer(self) -> bool:
+        """Staff see a marker when the booking's name is not the customer record's."""
+        return self.customer_name != self.customer.name
 
 
 class IdempotencyRecord(db.Model):  # type: ignore[name-defined,misc]

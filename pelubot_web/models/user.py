@@ -34,11 +34,37 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     stylist: Mapped[Stylist | None] = relationship()
 
     @property
+    def login_token(self) -> str | None:
+        """The device login this request came with (set at login or by the user loader)."""
+        return getattr(self, "_login_token", None)
+
+    @login_token.setter
+    def login_token(self, value: str | None) -> None:
+        self._login_token = value
+
+    @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
     def get_id(self) -> str:  # Flask-Login
-        return self.session_token
+        """``<session_token>.<device token>``: the session and the remember-me cookie both
+        carry it, so deleting the device's ``UserLogin`` row (logout) refuses a replay."""
+        return f"{self.session_token}.{self.login_token or ''}"
+
+
+class UserLogin(db.Model):  # type: ignore[name-defined,misc]
+    """One logged-in device (browser session or remember-me cookie) of a portal user.
+
+    Only the SHA-256 of the device token is stored. Logout deletes the row, so a copied
+    ``remember_token`` cookie stops working; "sign out everywhere" deletes them all.
+    """
+
+    __tablename__ = "user_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ApiKey(db.Model):  # type: ignore[name-defined,misc]

@@ -17,9 +17,9 @@ from pelubot_web.models import ApiKey, Stylist, User
 from pelubot_web.models.types import utcnow
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+from pelubot_web.services.passwords import hash_new_password
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 10
 API_KEY_PREFIX = "pb_"
 
 
@@ -35,10 +35,7 @@ def create_user(email: str, password: str, role: str, stylist_slug: str | None =
     email = normalize_email(email)
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+    password_hash = hash_new_password(password)
     stylist = None
     if stylist_slug:
         stylist = db.session.scalar(select(Stylist).where(Stylist.slug == stylist_slug))
@@ -50,7 +47,7 @@ def create_user(email: str, password: str, role: str, stylist_slug: str | None =
         raise Conflict(f"a user with email {email} already exists", field="email")
     user = User(
         email=email,
-        password_hash=generate_password_hash(password),
+        password_hash=password_hash,
         role=role,
         stylist=stylist,
         session_token=secrets.token_hex(32),

@@ -145,8 +145,14 @@ def _write_transaction() -> Iterator[None]:
         raise
 
 
-def _upsert_customer(clean: _CleanCustomer) -> Customer:
-    """The customer with this phone, created or with name/email brought up to date."""
+# Sources whose word on a phone's owner we take: staff screens and the chatbot (the
+# messaging channel verified the phone). The public booking page proves nothing.
+TRUSTED_CUSTOMER_SOURCES = frozenset({"portal", "chatbot"})
+
+
+def _upsert_customer(clean: _CleanCustomer, *, may_update: bool) -> Customer:
+    """The customer with this phone: created if new; name/email brought up to date only
+    when ``may_update`` (a trusted source), so a stranger cannot rewrite them."""
     found: Customer | None = db.session.scalar(
         select(Customer).where(Customer.phone == clean.phone)
     )
@@ -160,6 +166,8 @@ def _upsert_customer(clean: _CleanCustomer) -> Customer:
             found = db.session.scalar(select(Customer).where(Customer.phone == clean.phone))
             if found is None:
                 raise
+    if not may_update:
+        return found
     if found.name != clean.name:
         found.name = clean.name
     if clean.email and found.email != clean.email:
@@ -212,10 +220,15 @@ def create_reservation(
     with _write_transaction():
         offer = offering(stylist_id, service_id)
         slot = check_bookable(offer, start, now=now, rules=booking_rules())
+        trusted = source in TRUSTED_CUSTOMER_SOURCES
+        customer_row = _upsert_customer(clean, may_update=trusted)
         reservation = Reservation(
             stylist_id=stylist_id,
             service_id=service_id,
-            customer=_upsert_customer(clean),
+            customer=customer_row,
+            # The booking's own details; a trusted source without an email keeps the known one.
+            customer_name=clean.name,
+            customer_email=clean.email or (customer_row.email if trusted else None),
             start_at=slot.start,
             end_at=slot.end,
             busy_until=slot.busy_until,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist, User
 from pelubot_web.models.user import ROLES
-from pelubot_web.services import accounts
+from pelubot_web.services import accounts, logins
 from pelubot_web.services.errors import Conflict, DomainError, InvalidInput, NotFound
+from pelubot_web.services.passwords import hash_new_password
 
 __all__ = ["create_user", "get_user", "list_users", "update_user"]
 
@@ -69,14 +67,9 @@ def update_user(
     if user.id == acting_user_id and (role != "admin" or not active):
         raise Conflict("you cannot remove your own admin access", field="role")
     if new_password:
-        if len(new_password) < accounts.MIN_PASSWORD_LENGTH:
-            raise InvalidInput(
-                f"password must be at least {accounts.MIN_PASSWORD_LENGTH} characters",
-                field="new_password",
-            )
-        user.password_hash = generate_password_hash(new_password)
+        user.password_hash = hash_new_password(new_password, field="new_password")
     if new_password or (user.active and not active):
-        user.session_token = secrets.token_hex(32)
+        logins.end_all_sessions(user)
     user.role = role
     user.stylist_id = stylist_id
     user.active = active

@@ -142,7 +142,7 @@ def _event_data(reservation: Reservation) -> EventData:
     return EventData(
         reservation_uuid=reservation.uuid,
         service_name=reservation.service.name,
-        customer_first_name=reservation.customer.first_name,
+        customer_first_name=reservation.customer_first_name,
         customer_phone=reservation.customer.phone,
         stylist_name=reservation.stylist.name,
         start=reservation.start_at,

@@ -1,8 +1,8 @@
 """Who may see what: the Flask-Login user loader and the role decorator.
 
 Views stack ``@login_required`` and ``@require_role(...)``; the loader resolves the
-session's id, which is the user's ``session_token`` (it changes with the password, so
-old sessions stop working).
+session's (or remember-me cookie's) id through ``services.logins``: the user's
+``session_token`` plus a device login that logout deletes.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from pelubot_web.extensions import db, login_manager
+from pelubot_web.extensions import login_manager
 from pelubot_web.models import User
+from pelubot_web.services import logins
 from pelubot_web.web.htmx import redirect_to
 
 __all__ = ["require_role", "staff_home"]
@@ -55,11 +55,8 @@ def staff_home(user: User) -> str:
     return url_for("portal.agenda")
 
 
-def _load_user(session_token: str) -> User | None:
-    if not session_token:
-        return None
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
-    return user if user is not None and user.active else None
+def _load_user(login_id: str) -> User | None:
+    return logins.user_for_login_id(login_id)
 
 
 def _unauthorized() -> Response:

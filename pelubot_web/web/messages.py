@@ -23,6 +23,9 @@ def domain_message(error: DomainError) -> str:
         "service_not_offered": _("That stylist does not offer this service."),
         "invalid_phone": _("Enter a valid phone number, e.g. +34 600 123 456."),
         "not_found": _("It no longer exists. Reload the page."),
+        "weak_password": _(
+            "Choose a stronger password: at least 10 characters, not only spaces, not a common one."
+        ),
     }
     if code in by_code:
         return by_code[code]
@@ -36,6 +39,7 @@ def domain_message(error: DomainError) -> str:
         "role": _("You cannot remove your own admin access."),
         "stylist_id": _("Choose the stylist this user works as."),
         "password": _("The password must have at least 10 characters."),
+        "current_password": _("The current password is not correct."),
         "new_password": _("The password must have at least 10 characters."),
     }
     if code == "conflict" and field == "start":

@@ -20,4 +20,21 @@
   document.addEventListener("htmx:sendError", function () {
     toast(document.body.dataset.offlineText, true);
   });
+  // No inline handlers or hx-trigger filters (the CSP forbids eval): behaviour by data-*.
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field && field.hasAttribute && field.hasAttribute("data-submit-on-change") && field.form) {
+      field.form.requestSubmit();
+    }
+  });
+  // A polling element with data-skip-refresh-while="<selector>" skips its timed refresh
+  // (a poll has no triggering event) while something matching the selector is open
+  // inside it, e.g. a form being edited; event-driven refreshes still happen.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail || {};
+    var elt = detail.elt;
+    var selector = elt && elt.getAttribute && elt.getAttribute("data-skip-refresh-while");
+    var isPoll = !(detail.requestConfig && detail.requestConfig.triggeringEvent);
+    if (selector && isPoll && elt.querySelector(selector)) event.preventDefault();
+  });
 })();

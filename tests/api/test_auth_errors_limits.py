@@ -79,6 +79,19 @@ def test_local_no_auth_is_honoured_in_dev_only(migrated_database_url: str) -> No
         db.session.remove()
 
 
+def test_local_no_auth_admits_only_loopback_clients(migrated_database_url: str) -> None:
+    dev = create_app(make_config(migrated_database_url, env="dev", allow_local_no_auth=True))
+    with dev.app_context():
+        client = dev.test_client()
+        for address in ("127.0.0.1", "::1"):
+            local = client.get("/api/v1/services", environ_base={"REMOTE_ADDR": address})
+            assert local.status_code == 200, address
+        for address in ("192.168.1.20", "10.0.0.5", "203.0.113.9", "::ffff:192.0.2.1"):
+            remote = client.get("/api/v1/services", environ_base={"REMOTE_ADDR": address})
+            assert_problem(remote, 401)
+        db.session.remove()
+
+
 def test_http_errors_are_problem_json(
     client: FlaskClient, salon: f.Salon, auth: dict[str, str]
 ) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import google_auth_httplib2
 import httplib2
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pelubot_web.gcal import CalendarDisabled, build_calendar_service, emulator_api_endpoint
 from pelubot_web.gcal.transport import CALENDAR_SCOPE
+from tests import factories
 
 
 @pytest.mark.parametrize(
@@ -49,24 +47,7 @@ def test_freebusy_path_matches_the_emulator_route() -> None:
 
 @pytest.fixture
 def service_account_file(tmp_path: Path) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": "pelubot-test",
-        "private_key_id": "test-key",
-        "private_key": pem,
-        "client_email": "pelubot@pelubot-test.iam.gserviceaccount.com",
-        "client_id": "1234567890",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    path = tmp_path / "service-account.json"
-    path.write_text(json.dumps(info))
-    return str(path)
+    return factories.service_account_file(tmp_path)
 
 
 def test_google_backend_uses_the_service_account_and_builds_offline(

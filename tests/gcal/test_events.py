@@ -126,3 +126,19 @@ def test_pelubot_events_are_recognised_and_others_are_not() -> None:
     assert reservation_id_of(ours) == RESERVATION
     assert not is_pelubot_event(theirs)
     assert not is_pelubot_event({"id": "abcde12345"})
+
+
+def test_customer_text_in_the_description_is_shown_as_text_not_rendered() -> None:
+    hostile = '<a href="https://evil.test">click</a> & <img src=x onerror=alert(1)>'
+    description = build_event_body(
+        event_data(customer_first_name="<b>Eve</b>", notes=f"{hostile}\nsecond line")
+    )["description"]
+
+    assert "<a " not in description
+    assert "<img" not in description
+    assert "<b>" not in description
+    assert "Cliente: &lt;b&gt;Eve&lt;/b&gt;" in description
+    assert 'Notas: &lt;a href="https://evil.test"&gt;click&lt;/a&gt; &amp; ' in description
+    # Line breaks are the only markup PeluBot itself writes.
+    assert description.count("<br>") == description.count("<")
+    assert "<br>second line" in description

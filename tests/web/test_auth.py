@@ -7,7 +7,7 @@ from http.cookies import SimpleCookie
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from pelubot_web import create_app
 from pelubot_web.extensions import db
@@ -195,7 +195,7 @@ def test_login_starts_a_fresh_session(client: FlaskClient, salon: Salon) -> None
     with client.session_transaction() as session:
         assert "planted_before_login" not in session
         assert session["lang"] == "en"  # the language choice survives
-        assert session["_user_id"] == salon.stylist_user.session_token
+        assert session["_user_id"].startswith(f"{salon.stylist_user.session_token}.")
     assert csrf_token(client) != token_before
 
 
@@ -232,14 +232,14 @@ def test_cookies_are_secure_in_production(migrated_database_url: str) -> None:
         make_config(
             migrated_database_url,
             env="prod",
-            api_key="k" * 40,
-            secret_key="s" * 40,
+            api_key="prod-api-key-0123456789-abcdefghijkl",
+            secret_key="prod-secret-key-0123456789-abcdefghij",
             gcal_backend="disabled",
         )
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
-    assert app.config["SECRET_KEY"] == "s" * 40
+    assert app.config["SECRET_KEY"] == "prod-secret-key-0123456789-abcdefghij"
 
 
 def test_login_attempts_are_rate_limited(migrated_database_url: str, salon: Salon) -> None:
@@ -306,3 +306,51 @@ def test_pages_carry_the_csrf_token_for_htmx(client: FlaskClient) -> None:
     token = match.group(1)
     assert "hx-headers='{&#34;X-CSRFToken&#34;: &#34;" in body or '"X-CSRFToken"' in body
     assert body.count(token) >= 2, "the same token is sent as the htmx header"
+
+
+def test_account_page_changes_the_password_and_logs_out_other_devices(
+    app: Flask, client: FlaskClient, salon: Salon
+) -> None:
+    other_device = app.test_client()
+    login(other_device, "lucia@salon.test")
+    login(client, "lucia@salon.test")
+    assert client.get("/account").status_code == 200
+    new = "a much better passphrase"
+    weak = post(
+        client, "/account/password", {"current_password": PASSWORD, "new_password": "1234567890"}
+    )
+    assert weak.status_code == 422
+    wrong = post(client, "/account/password", {"current_password": "nope", "new_password": new})
+    assert wrong.status_code == 422
+    ok = post(client, "/account/password", {"current_password": PASSWORD, "new_password": new})
+    assert ok.status_code == 303
+    assert client.get("/pro/").status_code == 200  # this device stays in
+    assert other_device.get("/pro/").status_code == 303
+    login(app.test_client(), "lucia@salon.test", new)
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["short", " " * 12, "\t\t\t\t\t\t\t\t\t\t\t", "aaaaaaaaaaaa", "password123", "Qwertyuiop"],
+)
+def test_weak_passwords_are_refused_everywhere(
+    client: FlaskClient, runner: FlaskCliRunner, salon: Salon, password: str
+) -> None:
+    cli = runner.invoke(
+        args=["users", "create", "--email", "x@salon.test", "--password", password, "--role", "ops"]
+    )
+    assert cli.exit_code != 0
+    assert "password" in cli.output
+    login(client, "admin@salon.test")
+    created = post(
+        client,
+        "/admin/users/new",
+        {"email": "y@salon.test", "password": password, "role": "ops", "stylist_id": "0"},
+    )
+    assert created.status_code == 422
+    edited = post(
+        client,
+        f"/admin/users/{salon.ops.id}",
+        {"role": "ops", "stylist_id": "0", "active": "y", "new_password": password},
+    )
+    assert edited.status_code == 422

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from pelubot_web.web.auth import routes  # noqa: E402,F401  (registers the views)
+from pelubot_web.web.auth import account, routes  # noqa: E402,F401  (registers the views)

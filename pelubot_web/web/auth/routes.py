@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from pelubot_web.extensions import limiter
 from pelubot_web.i18n import SUPPORTED_LOCALES
-from pelubot_web.services import accounts
+from pelubot_web.services import accounts, logins
 from pelubot_web.web.access import staff_home
 from pelubot_web.web.auth import bp
 from pelubot_web.web.auth.forms import LoginForm
@@ -61,6 +61,7 @@ def login() -> Response | str | tuple[str, int]:
         user = accounts.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             _start_fresh_session()
+            logins.start_login(user)
             login_user(user, remember=bool(form.remember.data), duration=REMEMBER_FOR)
             return redirect(safe_next(request.args.get("next")) or staff_home(user), 303)
         # One message for every failure: unknown email, wrong password, disabled account.
@@ -76,6 +77,8 @@ def logout() -> Response | str:
     if request.method == "GET":
         # Logging out changes state, so it takes a POST (with CSRF); GET asks first.
         return render_template("auth/logout.html")
+    # Server side too: a copied remember-me cookie of this device stops working.
+    logins.end_login(current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
