@@ -38,7 +38,9 @@ def test_every_alert_is_complete_and_uses_existing_series() -> None:
 
     assert len(rules) >= 6
     for rule in rules:
-        assert rule["alert"] and rule["expr"] and rule["annotations"]["summary"]
+        assert rule["alert"]
+        assert rule["expr"]
+        assert rule["annotations"]["summary"]
         for series in re.findall(r"pelubot_[a-z_]+", rule["expr"]):
             base = re.sub(r"_(bucket|count|sum|total)$", "", series)
             assert series in exported or base in exported, f"{rule['alert']}: {series}"

@@ -196,7 +196,8 @@ def test_both_google_error_formats_classify_the_same(
         gcal_gateway.get_event(ANA, "abcde12345")
 
     assert caught.value.reason == "quotaExceeded"
-    assert caught.value.is_quota and caught.value.retryable
+    assert caught.value.is_quota
+    assert caught.value.retryable
     assert caught.value.retry_after_s == 120
 
 

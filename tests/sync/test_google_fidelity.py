@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from pelubot_web.extensions import db
 from pelubot_web.gcal import event_id_for
 from pelubot_web.gcal.emulator import EmulatorControl
-from pelubot_web.models import CalendarPullState, CalendarSyncJob, Reservation
+from pelubot_web.models import CalendarPullState, CalendarSyncJob, Reservation, Service, Stylist
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import accounts
 from pelubot_web.services.calendar_health import stylist_calendar_health
@@ -42,6 +42,14 @@ def _synced(reservation_id: int) -> Callable[[], bool]:
     return lambda: _reservation(reservation_id).sync_status == "synced"
 
 
+def _ana() -> tuple[Service, Stylist]:
+    """A stylist ("ana") whose calendar is shared with the service account."""
+    svc = f.service()
+    ana = f.stylist([svc], slug="ana", name="Ana", calendar_id=ANA_CAL)
+    db.session.commit()
+    return svc, ana
+
+
 def _metric(text: str, name: str, labels: str = "") -> float:
     match = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.MULTILINE)
     assert match, f"{name}{labels} not in the scrape"
@@ -55,9 +63,7 @@ def test_an_unshared_calendar_is_a_visible_failure_on_every_surface(
     start_worker: StartWorker,
     client: FlaskClient,
 ) -> None:
-    svc = f.service()
-    ana = f.stylist([svc], slug="ana", name="Ana", calendar_id=ANA_CAL)
-    db.session.commit()
+    svc, ana = _ana()
     accounts.create_user("ops@salon.test", "a-long-ops-password", "ops")
     start_worker()
     res = book(ana, svc, f.local(f.next_weekday(1), 10))
@@ -93,9 +99,7 @@ def test_an_unshared_calendar_is_a_visible_failure_on_every_surface(
 def test_a_purged_event_id_moves_to_a_new_generation_and_leaves_one_event(
     sync_app: Flask, emulator: EmulatorControl, start_worker: StartWorker
 ) -> None:
-    svc = f.service()
-    ana = f.stylist([svc], calendar_id=ANA_CAL)
-    db.session.commit()
+    svc, ana = _ana()
     start_worker()
     day = f.next_weekday(2)
     res = book(ana, svc, f.local(day, 10))
@@ -116,9 +120,7 @@ def test_a_purged_event_id_moves_to_a_new_generation_and_leaves_one_event(
 
 
 def _failing_first_sync(emulator: EmulatorControl, **fault: object) -> CalendarSyncJob:
-    svc = f.service()
-    ana = f.stylist([svc], calendar_id=ANA_CAL)
-    db.session.commit()
+    svc, ana = _ana()
     res = book(ana, svc, f.local(f.next_weekday(3), 10))
     emulator.add_fault(methods=["insert"], count=1, **fault)
     outcome = run_sync_job(_reservation(res.id).sync_job_id or 0, worker_identity())
@@ -155,9 +157,7 @@ def test_retry_after_is_honoured_even_above_the_backoff_cap(
 def test_retrying_a_failed_sync_reuses_its_row_so_no_failed_row_is_left_behind(
     sync_app: Flask, emulator: EmulatorControl
 ) -> None:
-    svc = f.service()
-    ana = f.stylist([svc], calendar_id=ANA_CAL)
-    db.session.commit()
+    svc, ana = _ana()
     emulator.unregister_calendar(ANA_CAL)
     res = book(ana, svc, f.local(f.next_weekday(3), 10))
     failed_id = _reservation(res.id).sync_job_id
@@ -180,9 +180,7 @@ def test_retrying_a_failed_sync_reuses_its_row_so_no_failed_row_is_left_behind(
 def test_a_worker_serves_its_own_metrics_with_real_counts_after_syncs(
     sync_app: Flask, emulator: EmulatorControl, start_worker: StartWorker
 ) -> None:
-    svc = f.service()
-    ana = f.stylist([svc], calendar_id=ANA_CAL)
-    db.session.commit()
+    svc, ana = _ana()
     worker = start_worker(PELUBOT_WORKER_METRICS_PORT="0", PELUBOT_WORKER_METRICS_HOST="127.0.0.1")
     first = book(ana, svc, f.local(f.next_weekday(1), 10))
     second = book(ana, svc, f.local(f.next_weekday(1), 12))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 
 from .server import serve
@@ -34,10 +35,8 @@ def main(argv: list[str] | None = None) -> None:
 
         calendars += [stylist.calendar_id for stylist in STYLISTS]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(args.host, args.port, calendars, args.time_zone)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
