@@ -21,6 +21,7 @@ from tests.conftest import make_config
 from tests.sync.conftest import (  # noqa: F401  (fixtures shared with the sync tests)
     emulator,
     emulator_server,
+    share_stylist_calendars,
     start_worker,
     sync_overrides,
 )
