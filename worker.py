@@ -19,6 +19,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 
 from pelubot_web import ConfigError, create_app
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.metrics import serve_worker_metrics
 from pelubot_web.observability import configure_logging
@@ -59,7 +60,7 @@ def main() -> int:
     except ConfigError as exc:
         print(f"PeluBot configuration error: {exc}", file=sys.stderr)
         return 1
-    cfg = app.extensions["pelubot_config"]
+    cfg = current_config(app)
     name = f"pelubot-{worker_identity()}"
     # A connection without the web's short socket timeout: RQ blocks on BLPOP.
     connection = Redis.from_url(

@@ -31,7 +31,7 @@ from pelubot_web import create_app
 from pelubot_web.config import Config
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob
-from pelubot_web.models.sync import OPEN_JOB_STATUSES
+from pelubot_web.models.outbox import OPEN_OUTBOX_STATUSES
 from pelubot_web.services import sync_status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,7 +216,7 @@ def wait_for_drain(env: dict[str, str], timeout: float = 120) -> bool:
         while time.monotonic() < deadline:
             by_status = sync_status.queue_snapshot()["by_status"]
             db.session.rollback()
-            if not any(by_status[s] for s in OPEN_JOB_STATUSES):  # type: ignore[index]
+            if not any(by_status[s] for s in OPEN_OUTBOX_STATUSES):  # type: ignore[index]
                 return True
             time.sleep(1)
     return False

@@ -14,7 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pelubot_web import key_rotation
-from pelubot_web.config import Config, ConfigError
+from pelubot_web.config import Config, ConfigError, install_config
 from pelubot_web.observability import PeluBotFlask
 
 __all__ = ["ConfigError", "create_app"]
@@ -52,7 +52,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 
 def _apply_flask_config(app: Flask, cfg: Config) -> None:
-    app.extensions["pelubot_config"] = cfg
+    install_config(app, cfg)
     engine_options: dict[str, Any] = {"pool_pre_ping": True}
     if cfg.database_url.startswith("sqlite"):
         # Each request may wait up to 15 s for SQLite's write lock instead of failing.
@@ -119,7 +119,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from pelubot_web import api, cli, web
+    from pelubot_web import api, cli, errors, web
     from pelubot_web.metrics import QUEUE_SNAPSHOT_KEY
     from pelubot_web.probes import bp as probes_bp
     from pelubot_web.probes import register_check
@@ -131,4 +131,5 @@ def _register_blueprints(app: Flask) -> None:
     register_check(app, "calendar_credentials", sync_status.check_calendar_credentials)
     app.extensions[QUEUE_SNAPSHOT_KEY] = calendar_health.metrics_snapshot
     web.init_app(app)
+    errors.init_app(app)
     cli.init_app(app)

@@ -11,8 +11,10 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from pelubot_web import data_transfer, deploy_check
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
+from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services import accounts, calendar_health, demo, sync_status
 from pelubot_web.services.errors import DomainError
@@ -36,7 +38,7 @@ def seed_demo_command(if_empty: bool) -> None:
     if if_empty and not demo.database_is_empty():
         click.echo("Database already has data; demo seed skipped.")
         return
-    created = demo.seed_demo(current_app.extensions["pelubot_config"].tz)
+    created = demo.seed_demo(current_config().tz)
     summary = ", ".join(f"{count} {what}" for what, count in created.items())
     click.echo(f"Demo salon ready (created: {summary}).")
 
@@ -86,8 +88,8 @@ def sync_status_command(show_failed: int) -> None:
         "Workers: none has reported" if age is None else f"Last worker heartbeat: {age:.0f} s ago"
     )
     _echo_calendar_problems()
-    if show_failed and by_status.get("failed"):
-        jobs, total = sync_status.list_jobs(status="failed", limit=min(show_failed, 100))
+    if show_failed and by_status.get(OutboxStatus.FAILED):
+        jobs, total = sync_status.list_jobs(status=OutboxStatus.FAILED, limit=min(show_failed, 100))
         click.echo(f"Failed jobs ({total}):")
         for job in jobs:
             error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import Flask, current_app
+
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("dev", "test", "stage", "prod")
@@ -384,3 +386,18 @@ def _redact_url(url: str) -> str:
     creds, host = rest.rsplit("@", 1)
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+_EXTENSION_KEY = "pelubot_config"
+
+
+def install_config(app: Flask, config: Config) -> None:
+    """Attach the settings to the app (``create_app`` does this, once)."""
+    app.extensions[_EXTENSION_KEY] = config
+
+
+def current_config(app: Flask | None = None) -> Config:
+    """The settings of ``app``, or of the current app: typed, one lookup for everyone."""
+    target = app if app is not None else current_app
+    config: Config = target.extensions[_EXTENSION_KEY]
+    return config

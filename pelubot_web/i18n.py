@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, current_app, request, session
+from flask import Flask, request, session
 from flask_babel import format_currency, format_date, format_datetime, format_time, get_locale
+
+from pelubot_web.config import current_config
 
 SUPPORTED_LOCALES = ("es", "en")
 DEFAULT_LOCALE = "es"
@@ -25,7 +27,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """Everything is shown in the salon's time zone, whoever looks at it."""
-    return str(current_app.extensions["pelubot_config"].timezone)
+    return str(current_config().timezone)
 
 
 def current_locale() -> str:
@@ -53,13 +55,13 @@ def local_date(value: date | datetime | None, fmt: str = "full") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(current_app.extensions["pelubot_config"].tz).date()
+        value = value.astimezone(current_config().tz).date()
     return format_date(value, fmt)
 
 
 def local_iso_date(value: datetime) -> str:
     """The salon-local date of an instant, as ``YYYY-MM-DD`` (for links)."""
-    return value.astimezone(current_app.extensions["pelubot_config"].tz).date().isoformat()
+    return value.astimezone(current_config().tz).date().isoformat()
 
 
 def duration(seconds: float | None) -> str:

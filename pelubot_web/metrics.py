@@ -30,6 +30,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_flask_exporter import PrometheusMetrics
 
+from pelubot_web.config import current_config
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -184,7 +186,7 @@ def scrape_refusal() -> Response | None:
     <PELUBOT_METRICS_TOKEN>`` from anywhere. The series name queues, errors and traffic:
     useful to an attacker, so stage/prod allow nobody until one of them is configured.
     """
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     if _client_in(cfg.metrics_allowed_networks) or _bearer_matches(cfg.metrics_token):
         return None
     if cfg.metrics_token:

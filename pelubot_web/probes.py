@@ -26,6 +26,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from flask.wrappers import Response
 from sqlalchemy import text
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import csrf, db, limiter
 from pelubot_web.redis_client import get_redis
 from pelubot_web.services.calendar_health import check_sync_health
@@ -90,7 +91,7 @@ def _run_all(app: Flask, checks: dict[str, Check]) -> dict[str, dict[str, Any]]:
 def _describe(app: Flask, name: str, exc: Exception) -> str:
     """The failure as the caller may see it: full detail only outside stage/prod."""
     log.warning("readiness check %s failed", name, exc_info=exc)
-    if app.extensions["pelubot_config"].is_production_like:
+    if current_config(app).is_production_like:
         return "check failed (details in the server log)"
     return f"{type(exc).__name__}: {exc}"[:300]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from redis import Redis
 
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 
 
 def make_redis(config: Config) -> Redis:
@@ -20,7 +20,7 @@ def make_redis(config: Config) -> Redis:
 
 def init_app(app: Flask) -> None:
     # Redis.from_url does no I/O: the connection is opened on first command.
-    app.extensions["redis"] = make_redis(app.extensions["pelubot_config"])
+    app.extensions["redis"] = make_redis(current_config(app))
 
 
 def get_redis(app: Flask | None = None) -> Redis:

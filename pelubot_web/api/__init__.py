@@ -1,9 +1,9 @@
 """The chatbot's JSON API under ``/api/v1`` (flask-smorest + marshmallow).
 
-``init_app`` builds one ``Api`` per Flask app (the OpenAPI spec is per app), registers
-the problem+json error handlers and every API blueprint. A new API module builds its
-blueprint with ``blueprint.api_blueprint(...)``, puts ``@auth.require_scope(...)`` on
-each view (outermost), and is added to ``_blueprints()``.
+``init_app`` builds one ``Api`` per Flask app (the OpenAPI spec is per app) and
+registers every API blueprint; errors become problem+json in ``pelubot_web/errors.py``.
+A new API module builds its blueprint with ``blueprint.api_blueprint(...)``, puts
+``@auth.require_scope(...)`` on each view (outermost), and is added to ``_blueprints()``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from flask import Flask
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
-from pelubot_web.api import errors
 from pelubot_web.api.auth import API_KEY_HEADER, SECURITY_SCHEME
-from pelubot_web.api.blueprint import API_PREFIX
+from pelubot_web.api.blueprint import V1_PREFIX
 from pelubot_web.api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema
 
-__all__ = ["API_PREFIX", "PelubotApi", "init_app"]
+__all__ = ["PelubotApi", "init_app"]
 
 
 class PelubotApi(Api):  # type: ignore[misc]
@@ -28,7 +27,7 @@ class PelubotApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self) -> None:
-        errors.init_app(self._app)
+        """None here: the app's handlers are registered once, by ``pelubot_web.errors``."""
 
     def _register_responses(self) -> None:
         # Named responses (NOT_FOUND, CONFLICT, ...) referenced by the views and the
@@ -55,7 +54,7 @@ def init_app(app: Flask) -> None:
         API_TITLE="PeluBot API",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_URL_PREFIX=V1_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
             "info": {

@@ -13,11 +13,12 @@ from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
 from pelubot_web.api.errors import problem
+from pelubot_web.config import current_config
 from pelubot_web.extensions import limiter
 from pelubot_web.models.user import API_SCOPES
 from pelubot_web.services.accounts import Principal, principal_for_key
@@ -51,7 +52,7 @@ def resolve_principal() -> Principal | None:
     if _G_KEY in request.environ:
         cached: Principal | None = request.environ[_G_KEY]
         return cached
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     presented = request.headers.get(API_KEY_HEADER, "")
     principal: Principal | None
     if presented:
@@ -123,7 +124,7 @@ def rate_limit_key() -> str:
 
 
 def _api_rate_limit() -> str:
-    limit: str = current_app.extensions["pelubot_config"].api_rate_limit
+    limit: str = current_config().api_rate_limit
     return limit
 
 

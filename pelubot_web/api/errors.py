@@ -2,8 +2,8 @@
 
 Every error under ``/api/`` is a problem document: ``type``, ``title``, ``status``,
 ``detail``, a stable ``code`` and, for bad input, ``errors`` with one entry per field.
-Domain errors are mapped to HTTP here, once. Paths outside ``/api/`` are left to the
-HTML error handlers (which call ``problem()`` themselves for ``/api/`` paths).
+Domain errors are mapped to HTTP here, once. The app-level handlers in
+``pelubot_web/errors.py`` call these functions for every path under ``API_PREFIX``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, current_app, request
+from flask import current_app, request
 from flask.wrappers import Response
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import OperationalError
@@ -30,8 +30,6 @@ __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "FieldErrorSchema",
     "ProblemSchema",
-    "init_app",
-    "is_api_request",
     "problem",
     "problem_for_domain_error",
     "require_json_body",
@@ -39,7 +37,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 DB_RETRY_AFTER_S = 2
 
@@ -63,10 +60,6 @@ class ProblemSchema(ma.Schema):
     detail = ma.fields.String()
     code = ma.fields.String(metadata={"description": "Stable machine-readable error code"})
     errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
-
-
-def is_api_request() -> bool:
-    return request.path.startswith(API_PREFIX)
 
 
 def problem(
@@ -134,8 +127,8 @@ def _retry_after_seconds() -> int:
 
 
 def handle_http_exception(exc: HTTPException) -> Any:
-    if not is_api_request() or exc.code is None or exc.code < 400:
-        return exc  # HTML pages and redirects keep Flask's (or the web app's) handling
+    if exc.code is None or exc.code < 400:
+        return exc  # redirects keep Flask's handling
     headers: dict[str, str] = {}
     errors = None
     data = getattr(exc, "data", None) or {}
@@ -181,16 +174,8 @@ def problem_for_domain_error(exc: DomainError) -> Response:
     )
 
 
-def handle_domain_error(exc: DomainError) -> Response:
-    if not is_api_request():
-        raise exc
-    return problem_for_domain_error(exc)
-
-
 def handle_database_unavailable(exc: OperationalError) -> Response:
     """Lock timeouts and lost connections are temporary: 503 with Retry-After, not 500."""
-    if not is_api_request():
-        raise exc
     log.warning("database unavailable during an API request", extra={"error": str(exc.orig)})
     return problem(
         503,
@@ -199,9 +184,7 @@ def handle_database_unavailable(exc: OperationalError) -> Response:
     )
 
 
-def handle_internal_error(exc: HTTPException) -> Any:
-    if not is_api_request():
-        return exc
+def handle_internal_error(exc: HTTPException) -> Response:
     original = getattr(exc, "original_exception", None)
     if original is not None:
         log.error("unhandled error in an API request", exc_info=original)
@@ -222,10 +205,3 @@ def require_json_body() -> Response | None:
             headers={"Accept-Post": "application/json"},
         )
     return None
-
-
-def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(500, handle_internal_error)
-    app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(OperationalError, handle_database_unavailable)

@@ -20,7 +20,6 @@ from pelubot_web.api.schemas import (
     ReservationSchema,
     ReservationUpdateSchema,
     SyncSchema,
-    preload_sync_jobs,
     sync_view,
 )
 from pelubot_web.models import IdempotencyRecord, Reservation
@@ -63,7 +62,6 @@ class ReservationCollection(MethodView):
             status=query.get("status"),
             phone=query.get("phone"),
         )
-        preload_sync_jobs(items)
         return page(items, total, query)
 
     @require_scope("booking")

@@ -10,14 +10,11 @@ from datetime import date, datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from marshmallow import fields, pre_dump, validate, validates_schema
-from sqlalchemy import select
 
 from pelubot_web.api.pagination import PaginationQuerySchema
-from pelubot_web.extensions import db
-from pelubot_web.models import CalendarSyncJob, Reservation
-from pelubot_web.models.reservation import STATUSES, SYNC_STATUSES
+from pelubot_web.models import Reservation
+from pelubot_web.models.reservation import ReservationStatus, SyncStatus
 from pelubot_web.services.availability import MAX_DAYS, salon_tz
 
 __all__ = [
@@ -38,7 +35,6 @@ __all__ = [
     "SlotsQuerySchema",
     "SlotsResponseSchema",
     "SyncSchema",
-    "preload_sync_jobs",
     "sync_view",
 ]
 
@@ -194,7 +190,9 @@ class CustomerSchema(ma.Schema):
 
 class SyncSchema(ma.Schema):
     status = fields.String(
-        required=True, validate=validate.OneOf(SYNC_STATUSES), metadata={"enum": SYNC_STATUSES}
+        required=True,
+        validate=validate.OneOf(tuple(SyncStatus)),
+        metadata={"enum": tuple(SyncStatus)},
     )
     job_id = fields.Integer(required=True, allow_none=True)
     attempts = fields.Integer(required=True)
@@ -204,11 +202,7 @@ class SyncSchema(ma.Schema):
 
 def sync_view(reservation: Reservation) -> dict[str, Any]:
     """The ``sync`` object of a reservation (attempts come from its outbox row)."""
-    job = (
-        db.session.get(CalendarSyncJob, reservation.sync_job_id)
-        if reservation.sync_job_id is not None
-        else None
-    )
+    job = reservation.sync_job
     return {
         "status": reservation.sync_status,
         "job_id": reservation.sync_job_id,
@@ -218,23 +212,9 @@ def sync_view(reservation: Reservation) -> dict[str, Any]:
     }
 
 
-def preload_sync_jobs(reservations: list[Reservation]) -> None:
-    """Load the outbox rows ``sync_view`` reads for a page in one query, not one per item.
-
-    The rows are kept in the request's environ until the response is dumped: the
-    session's identity map holds them only weakly, so unreferenced rows would be dropped
-    and fetched again (``g`` can outlive the request, see ``auth.resolve_principal``).
-    """
-    job_ids = [r.sync_job_id for r in reservations if r.sync_job_id is not None]
-    if job_ids:
-        request.environ["pelubot_sync_jobs"] = db.session.scalars(
-            select(CalendarSyncJob).where(CalendarSyncJob.id.in_(job_ids))
-        ).all()
-
-
 class ReservationSchema(ma.Schema):
     id = fields.String(required=True, metadata={"format": "uuid"})
-    status = fields.String(required=True, metadata={"enum": STATUSES})
+    status = fields.String(required=True, metadata={"enum": tuple(ReservationStatus)})
     start = SalonDateTime(required=True)
     end = SalonDateTime(required=True)
     professional_id = fields.Integer(required=True)
@@ -280,7 +260,7 @@ class ReservationListQuerySchema(PaginationQuerySchema):
     professional_id = Id()
     start_from = SalonDateTime(metadata={"description": "Inclusive"})
     start_to = SalonDateTime(metadata={"description": "Exclusive"})
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(tuple(ReservationStatus)))
     phone = fields.String(
         validate=[validate.Length(min=3, max=32), _no_control_chars],
         metadata={"description": "The customer's phone: their reservations"},

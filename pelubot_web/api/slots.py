@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from pelubot_web.api.auth import require_scope
 from pelubot_web.api.blueprint import api_blueprint
 from pelubot_web.api.schemas import SlotsQuerySchema, SlotsResponseSchema
+from pelubot_web.config import current_config
 from pelubot_web.services.availability import available_slots
 
 blp = api_blueprint("availability", __name__, description="Free slots")
@@ -35,5 +34,5 @@ def list_slots(query: dict[str, Any]) -> dict[str, Any]:
     return {
         "items": slots,
         "service_id": query["service_id"],
-        "timezone": current_app.extensions["pelubot_config"].timezone,
+        "timezone": current_config().timezone,
     }

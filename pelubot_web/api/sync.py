@@ -13,7 +13,7 @@ from pelubot_web.api.blueprint import api_blueprint
 from pelubot_web.api.pagination import PaginationQuerySchema, page, page_schema
 from pelubot_web.api.schemas import BoundedDate, Id, SalonDateTime, SyncSchema, sync_view
 from pelubot_web.models import CalendarSyncJob
-from pelubot_web.models.sync import JOB_STATUSES
+from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.services import booking, sync_status
 
 blp = api_blueprint(
@@ -29,7 +29,7 @@ class CalendarJobSchema(ma.Schema):
         required=True, attribute="reservation.uuid", metadata={"format": "uuid"}
     )
     professional_id = fields.Integer(required=True, attribute="reservation.stylist_id")
-    status = fields.String(required=True, metadata={"enum": JOB_STATUSES})
+    status = fields.String(required=True, metadata={"enum": tuple(OutboxStatus)})
     target_version = fields.Integer(required=True)
     attempts = fields.Integer(required=True)
     max_attempts = fields.Integer(required=True)
@@ -43,7 +43,9 @@ class CalendarJobSchema(ma.Schema):
 
 
 class CalendarJobQuerySchema(PaginationQuerySchema):
-    status = fields.String(validate=validate.OneOf(JOB_STATUSES), metadata={"enum": JOB_STATUSES})
+    status = fields.String(
+        validate=validate.OneOf(tuple(OutboxStatus)), metadata={"enum": tuple(OutboxStatus)}
+    )
     professional_id = Id()
     date = BoundedDate(metadata={"description": "Reservations starting that salon-local day"})
 

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 from pelubot_web.deploy_check.findings import Finding, error, ok, warning
 from pelubot_web.extensions import db
 from pelubot_web.gcal import GoogleCalendarError
@@ -27,8 +27,7 @@ WRITE_ROLES = ("owner", "writer")
 
 
 def _config(app: Flask) -> Config:
-    cfg: Config = app.extensions["pelubot_config"]
-    return cfg
+    return current_config(app)
 
 
 def _short(exc: BaseException) -> str:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 from pelubot_web.deploy_check.findings import Finding, error, ok, warning
 
 MIN_SECRET_LENGTH = 32
@@ -19,8 +19,7 @@ PLACEHOLDER_MARKERS = ("changeme", "change-me", "example", "not-for-production",
 
 
 def _config(app: Flask) -> Config:
-    cfg: Config = app.extensions["pelubot_config"]
-    return cfg
+    return current_config(app)
 
 
 def secret_weakness(value: str | None) -> str | None:

@@ -2,24 +2,69 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pelubot_web.extensions import db
 from pelubot_web.models.catalog import Service, Stylist
-from pelubot_web.models.types import UTCDateTime, utcnow
+from pelubot_web.models.types import UTCDateTime, sql_in, utcnow
 
-STATUSES = ("confirmed", "cancelled", "completed", "no_show")
+if TYPE_CHECKING:
+    from pelubot_web.models.sync import CalendarSyncJob
+
+
+class ReservationStatus(StrEnum):
+    """Life cycle of a reservation; only ``confirmed`` ones can still change."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+# Reservations in these states occupy the stylist's time and keep a calendar event.
+LIVE_STATUSES = (
+    ReservationStatus.CONFIRMED,
+    ReservationStatus.COMPLETED,
+    ReservationStatus.NO_SHOW,
+)
+# What staff can close a past confirmed reservation as.
+CLOSING_STATUSES = (ReservationStatus.COMPLETED, ReservationStatus.NO_SHOW)
+
+
+class SyncStatus(StrEnum):
+    """Where a reservation stands with Google Calendar (written by the calendar outbox)."""
+
+    PENDING = "pending"
+    SYNCED = "synced"
+    FAILED = "failed"
+    NOT_REQUIRED = "not_required"
+
+
 SOURCES = ("chatbot", "portal", "booking_page")
-SYNC_STATUSES = ("pending", "synced", "failed", "not_required")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def fold_text(value: str) -> str:
+    """Lowercase without accents (``"Lucía Núñez"`` -> ``"lucia nunez"``): the same on
+    SQLite and PostgreSQL, so search needs no database extension such as unaccent."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 class Customer(db.Model):  # type: ignore[name-defined,misc]
@@ -30,10 +75,23 @@ class Customer(db.Model):  # type: ignore[name-defined,misc]
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # " <folded name> ": kept in step with ``name`` by the hooks below, so every writer
+    # (booking, desk, API, tests) leaves it right; word-prefix search uses LIKE '% word%'.
+    search_name: Mapped[str] = mapped_column(String(130), default="", index=True)
+    # Private notes of the salon staff (e.g. colour formula); never shown to the customer.
+    staff_notes: Mapped[str | None] = mapped_column(Text)
+    # Set when the customer's personal data was erased (the record stays for the books).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.strip() else self.name
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _fold_customer_name(_mapper: object, _connection: object, customer: Customer) -> None:
+    customer.search_name = f" {fold_text(customer.name or '')} "
 
 
 class Reservation(db.Model):  # type: ignore[name-defined,misc]
@@ -47,9 +105,9 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         CheckConstraint("start_at < end_at", name="start_before_end"),
         CheckConstraint("end_at <= busy_until", name="busy_covers_service"),
-        CheckConstraint(_in("status", STATUSES), name="status_valid"),
-        CheckConstraint(_in("source", SOURCES), name="source_valid"),
-        CheckConstraint(_in("sync_status", SYNC_STATUSES), name="sync_status_valid"),
+        CheckConstraint(sql_in("status", tuple(ReservationStatus)), name="status_valid"),
+        CheckConstraint(sql_in("source", SOURCES), name="source_valid"),
+        CheckConstraint(sql_in("sync_status", tuple(SyncStatus)), name="sync_status_valid"),
         Index("ix_reservations_stylist_start", "stylist_id", "start_at"),
         Index("ix_reservations_start", "start_at", "id"),
         Index("ix_reservations_status", "status"),
@@ -59,7 +117,7 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
             (text("tstzrange(start_at, busy_until, '[)')"), "&&"),
             name="ex_reservations_no_overlap",
             using="gist",
-            where=text("status <> 'cancelled'"),
+            where=text(f"status <> '{ReservationStatus.CANCELLED}'"),
         ).ddl_if(dialect="postgresql"),
     )
 
@@ -77,7 +135,7 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     start_at: Mapped[datetime] = mapped_column(UTCDateTime())
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())
     busy_until: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(20), default="confirmed")
+    status: Mapped[str] = mapped_column(String(20), default=ReservationStatus.CONFIRMED)
     source: Mapped[str] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
     price_cents: Mapped[int]
@@ -91,7 +149,7 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Calendar sync state, written by every sync outcome.
-    sync_status: Mapped[str] = mapped_column(String(20), default="pending")
+    sync_status: Mapped[str] = mapped_column(String(20), default=SyncStatus.PENDING)
     sync_job_id: Mapped[int | None]
     last_sync_error: Mapped[str | None] = mapped_column(Text)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -104,10 +162,16 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     stylist: Mapped[Stylist] = relationship()
     service: Mapped[Service] = relationship()
     customer: Mapped[Customer] = relationship()
+    # The outbox row carrying the latest change (``sync_job_id``, no FK: rows are pruned
+    # independently). Read-only: only ``calendar_outbox`` moves ``sync_job_id``.
+    sync_job: Mapped[CalendarSyncJob | None] = relationship(
+        primaryjoin="foreign(Reservation.sync_job_id) == CalendarSyncJob.id",
+        viewonly=True,
+    )
 
     @property
     def is_live(self) -> bool:
-        return self.status != "cancelled"
+        return self.status != ReservationStatus.CANCELLED
 
     @property
     def customer_first_name(self) -> str:

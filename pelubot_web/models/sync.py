@@ -9,11 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pelubot_web.extensions import db
 from pelubot_web.models.catalog import Stylist
+from pelubot_web.models.outbox import OPEN_OUTBOX_STATUSES, OutboxStatus
 from pelubot_web.models.reservation import Reservation
-from pelubot_web.models.types import UTCDateTime, utcnow
+from pelubot_web.models.types import UTCDateTime, sql_in, utcnow
 
-JOB_STATUSES = ("pending", "queued", "processing", "succeeded", "failed")
-OPEN_JOB_STATUSES = ("pending", "queued", "processing")
+_OPEN_ROW = sql_in("status", OPEN_OUTBOX_STATUSES)
 
 
 class CalendarSyncJob(db.Model):  # type: ignore[name-defined,misc]
@@ -25,17 +25,14 @@ class CalendarSyncJob(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "calendar_sync_jobs"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'queued', 'processing', 'succeeded', 'failed')",
-            name="status_valid",
-        ),
+        CheckConstraint(sql_in("status", tuple(OutboxStatus)), name="status_valid"),
         Index("ix_calendar_sync_jobs_status_available", "status", "available_at"),
         Index(
             "uq_calendar_sync_jobs_open_per_reservation",
             "reservation_id",
             unique=True,
-            sqlite_where=text("status IN ('pending', 'queued', 'processing')"),
-            postgresql_where=text("status IN ('pending', 'queued', 'processing')"),
+            sqlite_where=text(_OPEN_ROW),
+            postgresql_where=text(_OPEN_ROW),
         ),
     )
 
@@ -44,7 +41,7 @@ class CalendarSyncJob(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("reservations.id", ondelete="CASCADE"), index=True
     )
     target_version: Mapped[int]
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=8)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -59,11 +56,6 @@ class CalendarSyncJob(db.Model):  # type: ignore[name-defined,misc]
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     reservation: Mapped[Reservation] = relationship()
-
-    @property
-    def rq_job_id(self) -> str:
-        """RQ job id, derived from the row and its version so re-enqueues deduplicate."""
-        return f"calsync-{self.id}-v{self.target_version}"
 
 
 class ExternalBusy(db.Model):  # type: ignore[name-defined,misc]

@@ -12,13 +12,15 @@ from pelubot_web.extensions import db
 from pelubot_web.models.catalog import Stylist
 from pelubot_web.models.types import UTCDateTime, utcnow
 
-ROLES = ("stylist", "admin", "ops")
+ROLES = ("stylist", "admin", "ops", "reception")
 API_SCOPES = ("booking", "ops")
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('stylist', 'admin', 'ops')", name="role_valid"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('stylist', 'admin', 'ops', 'reception')", name="role_valid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -16,7 +16,7 @@ from pelubot_web.extensions import db
 from pelubot_web.models import ApiKey, Stylist, User
 from pelubot_web.models.types import utcnow
 from pelubot_web.models.user import API_SCOPES, ROLES
-from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+from pelubot_web.services.errors import Conflict, EmailTaken, InvalidInput, NotFound
 from pelubot_web.services.passwords import hash_new_password
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -44,7 +44,7 @@ def create_user(email: str, password: str, role: str, stylist_slug: str | None =
     if role == "stylist" and stylist is None:
         raise InvalidInput("a stylist user needs --stylist SLUG", field="stylist")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} already exists", field="email")
+        raise EmailTaken(f"a user with email {email} already exists", field="email")
     user = User(
         email=email,
         password_hash=password_hash,

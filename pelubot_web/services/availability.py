@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import (
     BookingRules,
@@ -36,6 +36,7 @@ from pelubot_web.models import (
     TimeOff,
     WorkingHours,
 )
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.services.catalog import booking_rules, offering
 from pelubot_web.services.errors import (
@@ -76,7 +77,7 @@ class BookableSlot:
 
 
 def salon_tz() -> ZoneInfo:
-    tz: ZoneInfo = current_app.extensions["pelubot_config"].tz
+    tz: ZoneInfo = current_config().tz
     return tz
 
 
@@ -173,7 +174,7 @@ def _load_calendar(
     booked: dict[int, list[Interval]] = defaultdict(list)
     query = select(Reservation.stylist_id, Reservation.start_at, Reservation.busy_until).where(
         Reservation.stylist_id.in_(stylist_ids),
-        Reservation.status != "cancelled",
+        Reservation.status != ReservationStatus.CANCELLED,
         Reservation.start_at < end,
         Reservation.busy_until > start,
     )

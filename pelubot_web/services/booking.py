@@ -26,9 +26,9 @@ from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.metrics import RESERVATION_ACTIONS
 from pelubot_web.models import Customer, Reservation
-from pelubot_web.models.reservation import SOURCES, STATUSES
+from pelubot_web.models.reservation import CLOSING_STATUSES, SOURCES, ReservationStatus
 from pelubot_web.models.types import utcnow
-from pelubot_web.services import outbox
+from pelubot_web.services import calendar_outbox
 from pelubot_web.services.accounts import normalize_email
 from pelubot_web.services.availability import check_bookable
 from pelubot_web.services.catalog import booking_rules, offering
@@ -56,7 +56,6 @@ __all__ = [
 OVERLAP_CONSTRAINT = "ex_reservations_no_overlap"
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL SQLSTATE
 MAX_NOTES = 1000
-CLOSING_STATUSES = ("completed", "no_show")
 
 
 class _Unchanged:
@@ -187,7 +186,7 @@ def _lock(reservation_uuid: str) -> Reservation:
 def _record(reservation: Reservation) -> None:
     reservation.version += 1
     db.session.flush()
-    outbox.record_change(reservation)
+    calendar_outbox.record_change(reservation)
 
 
 def _count(action: str, source: str) -> None:
@@ -232,7 +231,7 @@ def create_reservation(
             start_at=slot.start,
             end_at=slot.end,
             busy_until=slot.busy_until,
-            status="confirmed",
+            status=ReservationStatus.CONFIRMED,
             source=source,
             notes=clean_notes,
             price_cents=slot.price_cents,
@@ -242,7 +241,7 @@ def create_reservation(
         )
         db.session.add(reservation)
         db.session.flush()
-        outbox.record_change(reservation)
+        calendar_outbox.record_change(reservation)
         if on_created is not None:
             on_created(reservation)
     _count("create", source)
@@ -304,10 +303,19 @@ def reschedule_reservation(
 
 
 def _ensure_modifiable(reservation: Reservation, now: datetime) -> None:
-    if reservation.status != "confirmed":
+    if reservation.status != ReservationStatus.CONFIRMED:
         raise NotModifiable(f"the reservation is {reservation.status}", field="status")
     if reservation.start_at <= now:
         raise NotModifiable("the appointment has already started", field="start")
+
+
+def can_change(reservation: Reservation, now: datetime | None = None) -> bool:
+    """Whether the reservation can still be rescheduled or cancelled (by anyone)."""
+    try:
+        _ensure_modifiable(reservation, (now or utcnow()).astimezone(UTC))
+    except NotModifiable:
+        return False
+    return True
 
 
 def cancel_reservation(
@@ -319,9 +327,9 @@ def cancel_reservation(
     changed = False
     with _write_transaction():
         reservation = _lock(reservation_uuid)
-        if reservation.status != "cancelled":
+        if reservation.status != ReservationStatus.CANCELLED:
             _ensure_modifiable(reservation, current_time)
-            reservation.status = "cancelled"
+            reservation.status = ReservationStatus.CANCELLED
             reservation.cancelled_at = utcnow()
             _record(reservation)
             changed = True
@@ -342,7 +350,7 @@ def set_status(
     with _write_transaction():
         reservation = _lock(reservation_uuid)
         if reservation.status != status:
-            if reservation.status != "confirmed":
+            if reservation.status != ReservationStatus.CONFIRMED:
                 raise NotModifiable(f"the reservation is {reservation.status}", field="status")
             if reservation.start_at > current_time:
                 raise NotModifiable("the appointment has not started yet", field="status")
@@ -380,8 +388,9 @@ def list_reservations(
     ``start_from`` is inclusive, ``start_to`` exclusive; ``phone`` is any format
     ``normalize_phone`` accepts (the customer's bookings).
     """
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+    if status is not None and status not in tuple(ReservationStatus):
+        statuses = ", ".join(ReservationStatus)
+        raise InvalidInput(f"status must be one of {statuses}", field="status")
     conditions = []
     if stylist_id is not None:
         conditions.append(Reservation.stylist_id == stylist_id)
@@ -399,7 +408,7 @@ def list_reservations(
     total = db.session.scalar(select(func.count(Reservation.id)).where(*conditions)) or 0
     page = db.session.scalars(
         select(Reservation)
-        .options(selectinload(Reservation.customer))
+        .options(selectinload(Reservation.customer), selectinload(Reservation.sync_job))
         .where(*conditions)
         .order_by(Reservation.start_at, Reservation.id)
         .limit(limit)

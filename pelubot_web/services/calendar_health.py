@@ -13,6 +13,7 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import func, select
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarPullState, CalendarSyncJob, Reservation, Stylist
 from pelubot_web.models.types import utcnow
@@ -97,7 +98,7 @@ def _failed_pushes_by_stylist() -> dict[int, tuple[int, str | None]]:
 
 def check_sync_health(app: Flask) -> dict[str, dict[str, object]]:
     """The checks behind ``/ready/sync``: each ``{"ok": bool, ...}``. Never calls Google."""
-    cfg = app.extensions["pelubot_config"]
+    cfg = current_config(app)
     snapshot = queue_snapshot()
     age = snapshot.get("worker_heartbeat_age_s")
     worker_ok = isinstance(age, int | float) and age <= WORKER_STALE_AFTER_S

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import BookingRules, Service, Stylist, StylistService
 from pelubot_web.redis_client import get_redis
@@ -148,7 +149,7 @@ def _shared_version(cache: _CatalogCache) -> str | None:
 
 def _snapshot(kind: str, load: Callable[[], list[dict[str, Any]]]) -> CatalogSnapshot:
     cache = _cache()
-    ttl = current_app.extensions["pelubot_config"].catalog_cache_ttl_s
+    ttl = current_config().catalog_cache_ttl_s
     # Read the version *before* loading, so a concurrent edit can only make us reload.
     version = _shared_version(cache)
     now = time.monotonic()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from pelubot_web.extensions import db
 from pelubot_web.models import Service, Stylist, StylistService
 from pelubot_web.services import catalog, sync_status
-from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+from pelubot_web.services.errors import InvalidInput, NotFound, SlugTaken
 
 __all__ = [
     "OfferingInput",
@@ -49,11 +49,11 @@ def _slug(value: str) -> str:
 
 
 def _check_slug_free(model: type[Service] | type[Stylist], slug: str, own_id: int | None) -> None:
-    """Slugs are unique per kind: ``Conflict`` when another row already uses this one."""
+    """Slugs are unique per kind: ``SlugTaken`` when another row already uses this one."""
     clash = db.session.scalar(select(model.id).where(model.slug == slug))
     if clash is not None and clash != own_id:
         kind = model.__name__.lower()
-        raise Conflict(f"another {kind} already uses the slug {slug!r}", field="slug")
+        raise SlugTaken(f"another {kind} already uses the slug {slug!r}", field="slug")
 
 
 def _duration(value: int | None, field: str = "duration_min") -> int:

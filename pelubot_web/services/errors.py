@@ -82,3 +82,61 @@ class IdempotencyMismatch(InvalidInput):
     """An Idempotency-Key was reused with a different request body."""
 
     code = "idempotency_mismatch"
+
+
+# Staff-side errors (admin, accounts, schedule): each has its own code, so the HTML
+# views word them by code (``web/messages.py``) and never guess from the field.
+
+
+class SlugTaken(Conflict):
+    """Another service (or stylist) already uses that short name."""
+
+    code = "slug_taken"
+
+
+class EmailTaken(Conflict):
+    """Another user already has that email."""
+
+    code = "email_taken"
+
+
+class WrongPassword(InvalidInput):
+    """The current password given to change it is not the user's."""
+
+    code = "wrong_password"
+
+
+class StylistRequired(InvalidInput):
+    """A stylist user must be linked to a stylist."""
+
+    code = "stylist_required"
+
+
+class OwnAdminAccess(Conflict):
+    """An admin cannot demote or deactivate themselves (nobody could undo it)."""
+
+    code = "own_admin_access"
+
+
+class EndBeforeStart(InvalidInput):
+    """An interval (working hours, time off) ends before it starts."""
+
+    code = "end_before_start"
+
+
+class LastDayBeforeFirst(InvalidInput):
+    """A closure's last day is before its first."""
+
+    code = "last_day_before_first"
+
+
+class HoursOverlap(Conflict):
+    """Working hours overlap another interval of that day."""
+
+    code = "hours_overlap"
+
+
+class ReservationsInTheWay(Conflict):
+    """Confirmed reservations fall in the time being blocked (time off)."""
+
+    code = "reservations_in_the_way"

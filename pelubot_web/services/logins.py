@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash
 
 from pelubot_web.extensions import db
 from pelubot_web.models import User, UserLogin
-from pelubot_web.services.errors import InvalidInput
+from pelubot_web.services.errors import WrongPassword
 from pelubot_web.services.passwords import WeakPassword, hash_new_password
 
 __all__ = [
@@ -96,7 +96,7 @@ def change_password(user: User, current_password: str, new_password: str) -> str
     the caller can keep it logged in. ``InvalidInput`` names the field at fault.
     """
     if not check_password_hash(user.password_hash, current_password):
-        raise InvalidInput("the current password is not correct", field="current_password")
+        raise WrongPassword("the current password is not correct", field="current_password")
     if new_password == current_password:
         raise WeakPassword(
             "the new password must differ from the current one", field="new_password"

@@ -1,174 +1,207 @@
-"""The calendar-sync outbox: record changes in the booking transaction, enqueue after commit.
+"""Steps every outbox shares, whatever its table: claim, heartbeat, backoff, stale rows.
 
-Step 1 and 2 of the sync design (docs/architecture.md): every write to a reservation
-calls ``record_change`` inside its own transaction, so the outbox row commits or rolls
-back with the reservation. Once the transaction commits, the touched rows are pushed to
-RQ. If Redis is down the rows stay ``pending`` and the dispatcher picks them up later.
+An outbox model has the columns ``id``, ``status`` (``OutboxStatus``), ``attempts``,
+``max_attempts``, ``available_at``, ``locked_by``, ``heartbeat_at`` and ``started_at``.
+The module owning one outbox's transitions (``calendar_outbox``) builds on these; a
+worker only ever writes to a row it still owns (``locked_by`` in every WHERE).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import random
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
-from flask import current_app, has_app_context
-from redis.exceptions import RedisError
-from rq import Queue
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from flask import current_app
+from sqlalchemy import or_, select, update
 
+from pelubot_web.config import current_config
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
-from pelubot_web.models import CalendarSyncJob, Reservation
-from pelubot_web.models.sync import OPEN_JOB_STATUSES
+from pelubot_web.models.outbox import CLAIMABLE_OUTBOX_STATUSES, OutboxStatus
 from pelubot_web.models.types import utcnow
-from pelubot_web.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
-TASK_PATH = "pelubot_web.tasks.calendar.sync_calendar_job"
-_PENDING_KEY = "pelubot_outbox_to_enqueue"
+# A queued row is only suspicious once it had time to be picked up.
+QUEUED_GRACE_S = 10.0
+# Rows the dispatcher handles per cycle.
+BATCH = 500
+
+# An outbox model class (``CalendarSyncJob``, ...): typed loosely, as db.Model is.
+OutboxModel = Any
 
 
-def record_change(reservation: Reservation, *, now: datetime | None = None) -> CalendarSyncJob:
-    """Upsert the reservation's open outbox row to target its current version.
+def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """Capped exponential backoff with full jitter: uniform(0, min(cap, base * 2^(n-1)))."""
+    ceiling = min(cap_s, base_s * (2 ** max(0, attempt - 1)))
+    return rng.uniform(0, ceiling)
 
-    Call it in the same transaction that changed the reservation, after bumping
-    ``reservation.version`` and after locking the reservation row (``with_for_update``),
-    which serialises concurrent changes of one reservation.
-    """
-    now = now or utcnow()
-    db.session.flush()
-    cfg = current_app.extensions["pelubot_config"]
-    needs_sync = reservation.stylist.calendar_id is not None or (
-        reservation.synced_calendar_id is not None
+
+def retry_at(now: datetime, attempt: int, *, min_delay_s: float = 0.0) -> datetime:
+    """When a row that failed its ``attempt``-th try becomes due again (at least
+    ``min_delay_s`` later, when the other side asked for a wait)."""
+    cfg = current_config()
+    delay = backoff_delay(
+        attempt, cfg.sync_backoff_base_s, cfg.sync_backoff_cap_s, random.SystemRandom()
     )
-    job = db.session.scalar(
-        select(CalendarSyncJob).where(
-            CalendarSyncJob.reservation_id == reservation.id,
-            CalendarSyncJob.status.in_(OPEN_JOB_STATUSES),
-        )
-    )
-    if job is not None:
-        # Conditional: if a worker finished the row meanwhile, it is no longer open and
-        # a new row is needed (PostgreSQL re-checks the WHERE after waiting for the lock).
-        result = db.session.execute(
-            update(CalendarSyncJob)
-            .where(
-                CalendarSyncJob.id == job.id,
-                CalendarSyncJob.status.in_(OPEN_JOB_STATUSES),
-            )
-            .values(target_version=reservation.version, changed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            db.session.refresh(job)
-        else:
-            job = None
-    if job is None:
-        job = reopen_failed_row(reservation.id, reservation.version, now)
-    if job is None:
-        job = CalendarSyncJob(
-            reservation_id=reservation.id,
-            target_version=reservation.version,
-            status="pending",
-            max_attempts=cfg.sync_max_attempts,
-            available_at=now,
-            changed_at=now,
-        )
-        db.session.add(job)
-        db.session.flush()
-    if needs_sync:
-        reservation.sync_status = "pending"
-    else:
-        reservation.sync_status = "not_required"
-    reservation.sync_job_id = job.id
-    _remember_for_enqueue(job)
-    return job
+    return now + timedelta(seconds=max(delay, min_delay_s))
 
 
-def reopen_failed_row(reservation_id: int, version: int, now: datetime) -> CalendarSyncJob | None:
-    """Give the reservation's latest ``failed`` row a fresh budget for ``version``.
+def stale_after_s() -> float:
+    """A processing row whose heartbeat is older than this belongs to a dead worker."""
+    cfg = current_config()
+    return max(cfg.sync_poll_interval_s * 2, 60.0)
 
-    A new change or a retry supersedes the failure instead of leaving a ``failed`` row
-    behind for ever (an "any failed row" alert would never clear). Conditional, so a
-    concurrent reopen cannot create two open rows (the partial unique index agrees).
-    """
-    failed_id = db.session.scalar(
-        select(CalendarSyncJob.id)
-        .where(
-            CalendarSyncJob.reservation_id == reservation_id,
-            CalendarSyncJob.status == "failed",
-        )
-        .order_by(CalendarSyncJob.id.desc())
-        .limit(1)
-    )
-    if failed_id is None:
-        return None
+
+def heartbeat_interval_s() -> float:
+    return min(10.0, stale_after_s() / 4)
+
+
+def claim(model: OutboxModel, row_id: int, worker: str, now: datetime) -> bool:
+    """Conditional UPDATE: exactly one worker moves a due row to processing (and commits)."""
+    begin_write()
     result = db.session.execute(
-        update(CalendarSyncJob)
-        .where(CalendarSyncJob.id == failed_id, CalendarSyncJob.status == "failed")
+        update(model)
+        .where(
+            model.id == row_id,
+            model.status.in_(CLAIMABLE_OUTBOX_STATUSES),
+            model.available_at <= now,
+        )
         .values(
-            status="pending",
-            target_version=version,
-            attempts=0,
-            available_at=now,
-            changed_at=now,
-            finished_at=None,
+            status=OutboxStatus.PROCESSING,
+            locked_by=worker,
+            heartbeat_at=now,
+            started_at=now,
+            attempts=model.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def owned_by(model: OutboxModel, row_id: int, worker: str) -> tuple[Any, ...]:
+    """WHERE clauses of every write a worker makes to a row it claimed."""
+    return (
+        model.id == row_id,
+        model.locked_by == worker,
+        model.status == OutboxStatus.PROCESSING,
+    )
+
+
+class Heartbeat:
+    """Refreshes ``heartbeat_at`` from a side thread while a job talks to the outside."""
+
+    def __init__(
+        self, model: OutboxModel, row_id: int, worker: str, interval_s: float | None = None
+    ) -> None:
+        self._model = model
+        self._row_id = row_id
+        self._worker = worker
+        self._interval = interval_s or heartbeat_interval_s()
+        self._stop = threading.Event()
+        self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{row_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        # A new thread has no app context of its own: db.engine needs the app's.
+        with self._app.app_context():
+            while not self._stop.wait(self._interval):
+                self._beat()
+
+    def _beat(self) -> None:
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(self._model)
+                    .where(*owned_by(self._model, self._row_id, self._worker))
+                    .values(heartbeat_at=utcnow())
+                )
+        except Exception:  # a missed beat only risks a harmless re-run
+            log.warning("heartbeat update failed", exc_info=True)
+
+
+def stale_rows(
+    model: OutboxModel, now: datetime, owner_gone: Callable[[str | None], bool]
+) -> Sequence[Any]:
+    """Processing rows whose worker is gone: heartbeat too old, or ``owner_gone(locked_by)``.
+
+    Starts a write transaction: the caller releases the rows and commits.
+    """
+    threshold = now - timedelta(seconds=stale_after_s())
+    begin_write()
+    rows = db.session.scalars(select(model).where(model.status == OutboxStatus.PROCESSING)).all()
+    return [
+        row
+        for row in rows
+        if row.heartbeat_at is None or row.heartbeat_at < threshold or owner_gone(row.locked_by)
+    ]
+
+
+def release_stale(model: OutboxModel, row: Any, now: datetime) -> OutboxStatus | None:
+    """Give a dead worker's row back (pending now), or fail it when out of attempts.
+
+    Returns the new status, or None if the row changed hands meanwhile.
+    """
+    status = OutboxStatus.FAILED if row.attempts >= row.max_attempts else OutboxStatus.PENDING
+    timing = {"finished_at": now} if status == OutboxStatus.FAILED else {"available_at": now}
+    result = db.session.execute(
+        update(model)
+        .where(*owned_by(model, row.id, row.locked_by))
+        .values(
+            status=status,
             locked_by=None,
+            last_error=f"worker {row.locked_by} stopped while syncing",
+            **timing,
         )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    job = db.session.get(CalendarSyncJob, failed_id)
-    if job is not None:
-        db.session.refresh(job)
-    return job
+    log.warning(
+        "recovered outbox row of a lost worker",
+        extra={"outbox_id": row.id, "locked_by": row.locked_by},
+    )
+    return status
 
 
-def _remember_for_enqueue(job: CalendarSyncJob) -> None:
-    pending: dict[int, int] = db.session.info.setdefault(_PENDING_KEY, {})
-    pending[job.id] = job.target_version
-
-
-def enqueue(job_id: int, target_version: int) -> bool:
-    """Push one outbox row to RQ and mark it queued. False (row left as is) if Redis fails."""
-    cfg = current_app.extensions["pelubot_config"]
-    queue = Queue(cfg.queue_name, connection=get_redis())
-    try:
-        queue.enqueue(
-            TASK_PATH,
-            job_id,
-            job_id=f"calsync-{job_id}-v{target_version}",
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            job_timeout=300,
+def due_rows(model: OutboxModel, now: datetime, *columns: Any) -> Sequence[Any]:
+    """(id, status, *columns) of due pending rows and of queued rows past the grace."""
+    queued_before = now - timedelta(seconds=QUEUED_GRACE_S)
+    rows = db.session.execute(
+        select(model.id, model.status, *columns)
+        .where(
+            or_(
+                (model.status == OutboxStatus.PENDING) & (model.available_at <= now),
+                (model.status == OutboxStatus.QUEUED)
+                & or_(model.enqueued_at.is_(None), model.enqueued_at < queued_before),
+            )
         )
-    except (RedisError, OSError) as exc:
-        log.warning(
-            "redis unavailable; outbox row stays pending for the dispatcher",
-            extra={"outbox_id": job_id, "error": str(exc)},
-        )
-        return False
+        .order_by(model.available_at)
+        .limit(BATCH)
+    ).all()
+    db.session.commit()
+    return rows
+
+
+def unqueue(model: OutboxModel, row_id: int) -> None:
+    """A queued row whose RQ job Redis lost goes back to pending (to be enqueued again)."""
+    log.warning("re-enqueueing a row Redis lost", extra={"outbox_id": row_id})
     with db.engine.begin() as conn:
         conn.execute(
-            update(CalendarSyncJob)
-            .where(CalendarSyncJob.id == job_id, CalendarSyncJob.status == "pending")
-            .values(status="queued", enqueued_at=utcnow())
+            update(model)
+            .where(model.id == row_id, model.status == OutboxStatus.QUEUED)
+            .values(status=OutboxStatus.PENDING)
         )
-    return True
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
-    pending: dict[int, int] | None = session.info.pop(_PENDING_KEY, None)
-    if not pending or not has_app_context():
-        return
-    for job_id, version in pending.items():
-        if not enqueue(job_id, version):
-            break  # Redis is down: the dispatcher will enqueue the rest when it is back.
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)

@@ -15,9 +15,17 @@ from sqlalchemy import select
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import BookingRules, Reservation, SalonClosure, TimeOff, WorkingHours
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.services import catalog
 from pelubot_web.services.catalog_admin import get_stylist
-from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
+from pelubot_web.services.errors import (
+    EndBeforeStart,
+    HoursOverlap,
+    InvalidInput,
+    LastDayBeforeFirst,
+    NotFound,
+    ReservationsInTheWay,
+)
 
 __all__ = [
     "BUFFER_AFTER_RANGE",
@@ -75,10 +83,10 @@ def add_working_hours(stylist_id: int, weekday: int, start: time, end: time) -> 
     if not 0 <= weekday <= 6:
         raise InvalidInput("weekday must be 0 (Monday) to 6 (Sunday)", field="weekday")
     if start >= end:
-        raise InvalidInput("the end must be after the start", field="end_time")
+        raise EndBeforeStart("the end must be after the start", field="end_time")
     for other in weekly_hours(stylist_id)[weekday]:
         if start < other.end_time and other.start_time < end:
-            raise Conflict("overlaps another interval that day", field="start_time")
+            raise HoursOverlap("overlaps another interval that day", field="start_time")
     row = WorkingHours(stylist_id=stylist_id, weekday=weekday, start_time=start, end_time=end)
     db.session.add(row)
     _commit()
@@ -102,7 +110,7 @@ def list_closures(from_date: date | None = None) -> list[SalonClosure]:
 
 def add_closure(start_date: date, end_date: date, reason: str | None) -> SalonClosure:
     if end_date < start_date:
-        raise InvalidInput("the last day must not be before the first", field="end_date")
+        raise LastDayBeforeFirst("the last day must not be before the first", field="end_date")
     closure = SalonClosure(start_date=start_date, end_date=end_date, reason=_reason(reason))
     db.session.add(closure)
     _commit()
@@ -137,17 +145,17 @@ def add_time_off(stylist_id: int, start: datetime, end: datetime, reason: str | 
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("times must carry a time zone", field="start")
     if start >= end:
-        raise InvalidInput("the end must be after the start", field="end")
+        raise EndBeforeStart("the end must be after the start", field="end")
     clash = db.session.scalar(
         select(Reservation.id).where(
             Reservation.stylist_id == stylist_id,
-            Reservation.status == "confirmed",
+            Reservation.status == ReservationStatus.CONFIRMED,
             Reservation.start_at < end,
             Reservation.end_at > start,
         )
     )
     if clash is not None:
-        raise Conflict("there are confirmed reservations in that time", field="start")
+        raise ReservationsInTheWay("there are confirmed reservations in that time", field="start")
     row = TimeOff(stylist_id=stylist_id, start_at=start, end_at=end, reason=_reason(reason))
     db.session.add(row)
     _commit()

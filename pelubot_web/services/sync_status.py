@@ -7,19 +7,21 @@ import logging
 import time
 from datetime import date, datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from pelubot_web.config import current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, Reservation
-from pelubot_web.models.sync import JOB_STATUSES, OPEN_JOB_STATUSES
+from pelubot_web.models.outbox import OPEN_OUTBOX_STATUSES, OutboxStatus
+from pelubot_web.models.reservation import LIVE_STATUSES
 from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
+from pelubot_web.services import calendar_outbox
 from pelubot_web.services.errors import InvalidInput, NotFound
-from pelubot_web.services.outbox import enqueue, record_change, reopen_failed_row
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ def check_worker(app: Flask) -> dict[str, object]:
 
 def check_calendar_credentials(app: Flask) -> dict[str, object]:
     """Readiness check: the Google backend has usable credentials (read locally, no call)."""
-    cfg = app.extensions["pelubot_config"]
+    cfg = current_config(app)
     if cfg.gcal_backend != "google":
         return {"backend": cfg.gcal_backend}
     path = cfg.gcal_credentials_file
@@ -96,11 +98,11 @@ def queue_snapshot() -> dict[str, object]:
             select(CalendarSyncJob.status, func.count()).group_by(CalendarSyncJob.status)
         ).all()
     )
-    by_status = {status: int(counts.get(status, 0)) for status in JOB_STATUSES}
+    by_status = {str(status): int(counts.get(status, 0)) for status in OutboxStatus}
     now = utcnow()
     oldest = db.session.scalar(
         select(func.min(CalendarSyncJob.changed_at)).where(
-            CalendarSyncJob.status.in_(OPEN_JOB_STATUSES)
+            CalendarSyncJob.status.in_(OPEN_OUTBOX_STATUSES)
         )
     )
     if oldest is not None and oldest.tzinfo is None:  # SQLite aggregate loses the type
@@ -126,8 +128,8 @@ def list_jobs(
     offset: int = 0,
 ) -> tuple[list[CalendarSyncJob], int]:
     """Outbox rows, newest first, filtered by status, stylist and reservation day."""
-    if status is not None and status not in JOB_STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(JOB_STATUSES)}", field="status")
+    if status is not None and status not in tuple(OutboxStatus):
+        raise InvalidInput(f"status must be one of {', '.join(OutboxStatus)}", field="status")
     if not 1 <= limit <= 100:
         raise InvalidInput("limit must be between 1 and 100", field="limit")
     if offset < 0:
@@ -138,7 +140,7 @@ def list_jobs(
     if stylist_id is not None:
         query = query.where(Reservation.stylist_id == stylist_id)
     if day is not None:
-        tz = current_app.extensions["pelubot_config"].tz
+        tz = current_config().tz
         start = datetime.combine(day, datetime.min.time(), tz)
         query = query.where(
             Reservation.start_at >= start, Reservation.start_at < start + timedelta(days=1)
@@ -164,84 +166,19 @@ def get_job(job_id: int) -> CalendarSyncJob:
 
 
 def retry_job(job_id: int) -> CalendarSyncJob:
-    """Send a job back to the queue now, with a fresh attempt budget.
-
-    A failed (or stuck pending) job is reset; a job that succeeded is re-run (harmless:
-    sync is state-based); a job being processed right now is left alone.
-    """
+    """Send a job back to the queue now, with a fresh attempt budget (``calendar_outbox.retry``)."""
     begin_write()
-    job = get_job(job_id)
-    if job.status == "processing":
-        return job
-    if job.status == "succeeded" or _other_open_job(job) is not None:
-        # A newer open row already carries this reservation: retrying means that row.
-        return retry_reservation_sync(job.reservation.uuid)
-    _reset_for_retry(job)
-    target_version = job.target_version
-    db.session.commit()
-    enqueue(job_id, target_version)
-    return _fresh(job_id)
+    return _fresh(calendar_outbox.retry(get_job(job_id)))
 
 
 def retry_all_failed() -> int:
     """Reset every failed job; returns how many were re-queued."""
-    begin_write()
-    ids = db.session.scalars(
-        select(CalendarSyncJob.id).where(CalendarSyncJob.status == "failed")
-    ).all()
-    for job_id in ids:
-        job = db.session.get(CalendarSyncJob, job_id)
-        if job is not None and job.status == "failed" and _other_open_job(job) is None:
-            _reset_for_retry(job)
-    db.session.commit()
-    due = db.session.execute(
-        select(CalendarSyncJob.id, CalendarSyncJob.target_version).where(
-            CalendarSyncJob.id.in_(ids), CalendarSyncJob.status == "pending"
-        )
-    ).all()
-    db.session.commit()
-    for job_id, target_version in due:
-        enqueue(job_id, target_version)
-    return len(due)
+    return calendar_outbox.retry_all_failed()
 
 
 def retry_reservation_sync(reservation_uuid: str) -> CalendarSyncJob:
     """Make sure the reservation's calendar event is (re)synced: reuse or open a job."""
-    begin_write()
-    reservation = db.session.scalar(
-        select(Reservation).where(Reservation.uuid == reservation_uuid).with_for_update()
-    )
-    if reservation is None:
-        raise NotFound(f"reservation {reservation_uuid} does not exist")
-    job = db.session.scalar(
-        select(CalendarSyncJob).where(
-            CalendarSyncJob.reservation_id == reservation.id,
-            CalendarSyncJob.status.in_(OPEN_JOB_STATUSES),
-        )
-    )
-    if job is None:
-        job = reopen_failed_row(reservation.id, reservation.version, utcnow())
-    if job is None:
-        job = CalendarSyncJob(
-            reservation_id=reservation.id,
-            target_version=reservation.version,
-            status="pending",
-            max_attempts=current_app.extensions["pelubot_config"].sync_max_attempts,
-            available_at=utcnow(),
-            changed_at=utcnow(),
-        )
-        db.session.add(job)
-        db.session.flush()
-    elif job.status != "processing":
-        _reset_for_retry(job)
-    reservation.sync_job_id = job.id
-    if reservation.sync_status != "not_required":
-        reservation.sync_status = "pending"
-    job_id, target_version, status = job.id, job.target_version, job.status
-    db.session.commit()
-    if status in ("pending", "queued"):
-        enqueue(job_id, target_version)
-    return _fresh(job_id)
+    return _fresh(calendar_outbox.retry_reservation(reservation_uuid))
 
 
 def resync_upcoming(
@@ -256,7 +193,7 @@ def resync_upcoming(
     if commit:
         begin_write()
     query = select(Reservation).where(
-        Reservation.status.in_(("confirmed", "completed", "no_show")),
+        Reservation.status.in_(LIVE_STATUSES),
         Reservation.end_at > utcnow(),
     )
     if stylist_id is not None:
@@ -265,7 +202,7 @@ def resync_upcoming(
         query = query.where(Reservation.service_id == service_id)
     upcoming = db.session.scalars(query.with_for_update()).all()
     for reservation in upcoming:
-        record_change(reservation)
+        calendar_outbox.record_change(reservation)
     if commit:
         db.session.commit()  # the after-commit hook enqueues the rows
     return len(upcoming)
@@ -276,31 +213,3 @@ def _fresh(job_id: int) -> CalendarSyncJob:
     db.session.commit()
     db.session.expire_all()
     return get_job(job_id)
-
-
-def _other_open_job(job: CalendarSyncJob) -> CalendarSyncJob | None:
-    return db.session.scalar(
-        select(CalendarSyncJob).where(
-            CalendarSyncJob.reservation_id == job.reservation_id,
-            CalendarSyncJob.id != job.id,
-            CalendarSyncJob.status.in_(OPEN_JOB_STATUSES),
-        )
-    )
-
-
-def _reset_for_retry(job: CalendarSyncJob) -> None:
-    db.session.execute(
-        update(CalendarSyncJob)
-        .where(CalendarSyncJob.id == job.id, CalendarSyncJob.status != "processing")
-        .values(
-            status="pending",
-            attempts=0,
-            available_at=utcnow(),
-            finished_at=None,
-            locked_by=None,
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-    reservation = job.reservation
-    if reservation.sync_status == "failed":
-        reservation.sync_status = "pending"

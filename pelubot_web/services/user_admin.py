@@ -8,7 +8,13 @@ from pelubot_web.extensions import db
 from pelubot_web.models import Stylist, User
 from pelubot_web.models.user import ROLES
 from pelubot_web.services import accounts, logins
-from pelubot_web.services.errors import Conflict, DomainError, InvalidInput, NotFound
+from pelubot_web.services.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    OwnAdminAccess,
+    StylistRequired,
+)
 from pelubot_web.services.passwords import hash_new_password
 
 __all__ = ["create_user", "get_user", "list_users", "update_user"]
@@ -63,9 +69,9 @@ def update_user(
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
     slug = _stylist_slug(stylist_id)
     if role == "stylist" and slug is None:
-        raise InvalidInput("a stylist user must be linked to a stylist", field="stylist_id")
+        raise StylistRequired("a stylist user must be linked to a stylist", field="stylist_id")
     if user.id == acting_user_id and (role != "admin" or not active):
-        raise Conflict("you cannot remove your own admin access", field="role")
+        raise OwnAdminAccess("you cannot remove your own admin access", field="role")
     if new_password:
         user.password_hash = hash_new_password(new_password, field="new_password")
     if new_password or (user.active and not active):

@@ -10,7 +10,8 @@ Each cycle (every ``PELUBOT_SYNC_POLL_INTERVAL_S``):
    the housekeeping: expired idempotency records, succeeded outbox rows older than
    ``PELUBOT_OUTBOX_RETENTION_DAYS``, busy blocks that ended and pull state of stylists
    without a calendar, each in small batches;
-5. records this worker's heartbeat (read by /ready and the ops dashboard).
+5. records this worker's heartbeat (read by /ready and the ops dashboard) and the
+   liveness gauge of its own metrics endpoint.
 Running it in N workers at once is safe: every step is conditional or idempotent.
 """
 
@@ -20,26 +21,24 @@ import logging
 import random
 import threading
 import time
-from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
-from pelubot_web.db_engine import begin_write
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.metrics import WORKER_LAST_CYCLE
-from pelubot_web.models import CalendarSyncJob, Stylist
+from pelubot_web.models import Stylist
+from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
-from pelubot_web.services import housekeeping, idempotency
-from pelubot_web.services.outbox import enqueue
+from pelubot_web.services import calendar_outbox, housekeeping, idempotency
 from pelubot_web.services.sync_status import record_worker_heartbeat
-from pelubot_web.tasks.calendar import stale_after_s
 from pelubot_web.tasks.runtime import owner_is_dead_here
 
 log = logging.getLogger(__name__)
@@ -47,99 +46,29 @@ log = logging.getLogger(__name__)
 PULL_TASK = "pelubot_web.tasks.pull.pull_stylist_calendar"
 PULL_LOCK_KEY = "pelubot:pull-schedule-lock"
 PULL_JITTER = 0.25
-BATCH = 500
-QUEUED_GRACE_S = 10.0
 LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 def recover_stale_rows() -> int:
     """Give rows of dead workers back to the queue (or fail them if out of attempts)."""
-    now = utcnow()
-    threshold = now - timedelta(seconds=stale_after_s())
-    begin_write()
-    rows = db.session.scalars(
-        select(CalendarSyncJob).where(CalendarSyncJob.status == "processing")
-    ).all()
-    recovered = 0
-    for row in rows:
-        stale = row.heartbeat_at is None or row.heartbeat_at < threshold
-        if not (stale or owner_is_dead_here(row.locked_by)):
-            continue
-        out_of_attempts = row.attempts >= row.max_attempts
-        values: dict[str, object] = {
-            "locked_by": None,
-            "last_error": f"worker {row.locked_by} stopped while syncing",
-        }
-        if out_of_attempts:
-            values.update(status="failed", finished_at=now)
-        else:
-            values.update(status="pending", available_at=now)
-        result = db.session.execute(
-            update(CalendarSyncJob)
-            .where(
-                CalendarSyncJob.id == row.id,
-                CalendarSyncJob.status == "processing",
-                CalendarSyncJob.locked_by == row.locked_by,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            recovered += 1
-            if out_of_attempts:
-                row.reservation.sync_status = "failed"
-                row.reservation.last_sync_error = str(values["last_error"])
-            log.warning(
-                "recovered outbox row of a lost worker",
-                extra={"outbox_id": row.id, "locked_by": row.locked_by},
-            )
-    db.session.commit()
-    return recovered
+    return calendar_outbox.recover_stale_rows(owner_gone=owner_is_dead_here)
 
 
 def enqueue_due_rows() -> int:
     """Push due pending rows, and queued rows whose RQ job no longer exists."""
-    now = utcnow()
-    # A queued row is only suspicious once it had time to be picked up.
-    queued_before = now - timedelta(seconds=QUEUED_GRACE_S)
-    due = db.session.execute(
-        select(CalendarSyncJob.id, CalendarSyncJob.target_version, CalendarSyncJob.status)
-        .where(
-            or_(
-                (CalendarSyncJob.status == "pending") & (CalendarSyncJob.available_at <= now),
-                (CalendarSyncJob.status == "queued")
-                & or_(
-                    CalendarSyncJob.enqueued_at.is_(None),
-                    CalendarSyncJob.enqueued_at < queued_before,
-                ),
-            )
-        )
-        .order_by(CalendarSyncJob.available_at)
-        .limit(BATCH)
-    ).all()
-    db.session.commit()
     redis = get_redis()
     pushed = 0
-    for job_id, version, status in due:
-        if status == "queued" and _rq_job_alive(redis, job_id, version):
-            continue
-        if status == "queued":
-            log.warning("re-enqueueing a row Redis lost", extra={"outbox_id": job_id})
-            # Let enqueue() mark it again: flip it back to pending first.
-            with db.engine.begin() as conn:
-                conn.execute(
-                    update(CalendarSyncJob)
-                    .where(CalendarSyncJob.id == job_id, CalendarSyncJob.status == "queued")
-                    .values(status="pending")
-                )
-        if not enqueue(job_id, version):
+    for job_id, status, version in calendar_outbox.due_rows(utcnow()):
+        if status == OutboxStatus.QUEUED:
+            if _job_alive(redis, calendar_outbox.rq_job_id(job_id, version)):
+                continue
+            enqueued = calendar_outbox.requeue_lost(job_id, version)
+        else:
+            enqueued = calendar_outbox.enqueue(job_id, version)
+        if not enqueued:
             break
         pushed += 1
     return pushed
-
-
-def _rq_job_alive(redis: Redis, job_id: int, version: int) -> bool:
-    return _job_alive(redis, f"calsync-{job_id}-v{version}")
 
 
 def _job_alive(redis: Redis, rq_job_id: str) -> bool:
@@ -152,7 +81,7 @@ def _job_alive(redis: Redis, rq_job_id: str) -> bool:
 
 def schedule_pulls() -> int:
     """Enqueue one busy-import per stylist calendar, at most once per pull interval."""
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     redis = get_redis()
     jitter = random.uniform(1 - PULL_JITTER, 1 + PULL_JITTER)
     lock_ms = max(100, int(cfg.pull_interval_s * 1000 * jitter))
@@ -209,7 +138,7 @@ class DispatcherThread(threading.Thread):
         self._app = app
         self._worker_name = worker_name
         self._stop_event = threading.Event()
-        self.interval_s = app.extensions["pelubot_config"].sync_poll_interval_s
+        self.interval_s = current_config(app).sync_poll_interval_s
 
     def stop(self) -> None:
         self._stop_event.set()

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import delete, select
 
+from pelubot_web.config import current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal import ChangePage, GoogleCalendarError, SyncTokenExpired, is_pelubot_event
@@ -186,7 +186,7 @@ def _record_pull_failure(stylist_id: int, calendar_id: str, exc: GoogleCalendarE
 
 
 def import_busy_blocks(stylist_id: int) -> str:
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     stylist = db.session.get(Stylist, stylist_id)
     if stylist is None or not stylist.calendar_id or cfg.gcal_backend == "disabled":
         return "skipped"

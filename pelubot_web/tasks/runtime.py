@@ -6,9 +6,7 @@ import os
 import socket
 import threading
 
-from flask import current_app
-
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 from pelubot_web.gcal import CalendarGateway, build_calendar_service, service_account_email
 from pelubot_web.metrics import GOOGLE_CALL_DURATION
 from pelubot_web.models import Stylist
@@ -55,7 +53,7 @@ def calendar_gateway(subject: str | None = None) -> CalendarGateway:
     Each request opens its own connection (``gcal/transport.py``); caching only saves
     rebuilding the client and keeps the service account's token.
     """
-    cfg = current_app.extensions["pelubot_config"]
+    cfg = current_config()
     key = (
         cfg.gcal_backend,
         cfg.gcal_credentials_file,

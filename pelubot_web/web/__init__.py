@@ -1,7 +1,7 @@
 """HTML blueprints for people: staff login, stylist portal, public booking, admin, ops.
 
 ``init_app`` registers them with the pieces they share: the htmx response helper, the
-role decorators and user loader, the locale filters and the HTML error pages.
+role decorators and user loader and the locale filters. (Error pages: ``pelubot_web/errors.py``.)
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def init_app(app: Flask) -> None:
     from pelubot_web import i18n
-    from pelubot_web.web import access, errors, htmx
+    from pelubot_web.web import access, htmx
     from pelubot_web.web.admin import bp as admin_bp
     from pelubot_web.web.auth import bp as auth_bp
     from pelubot_web.web.booking import bp as booking_bp
+    from pelubot_web.web.customers import bp as customers_bp
+    from pelubot_web.web.desk import bp as desk_bp
     from pelubot_web.web.ops import bp as ops_bp
     from pelubot_web.web.portal import bp as portal_bp
 
     i18n.init_app(app)
     access.init_app(app)
     htmx.init_app(app)
-    errors.init_app(app)
-    blueprints = (auth_bp, portal_bp, booking_bp, ops_bp, admin_bp)
+    blueprints = (auth_bp, portal_bp, booking_bp, ops_bp, admin_bp, desk_bp, customers_bp)
     for bp in blueprints:
         app.register_blueprint(bp)
     html_blueprints = frozenset(bp.name for bp in blueprints)

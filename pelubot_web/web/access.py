@@ -1,6 +1,6 @@
 """Who may see what: the Flask-Login user loader and the role decorator.
 
-Views stack ``@login_required`` and ``@require_role(...)``; the loader resolves the
+Views carry one ``@require_role(...)``, which implies login; the loader resolves the
 session's (or remember-me cookie's) id through ``services.logins``: the user's
 ``session_token`` plus a device login that logout deletes.
 """
@@ -27,9 +27,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def require_role(*roles: str) -> Callable[[F], F]:
-    """Let the view run only for users whose role is one of ``roles`` (else 403).
+    """Let the view run only for users whose role is one of ``roles``.
 
-    Put it under ``@login_required`` so anonymous users go to the login page first.
+    Anonymous users go to the login page (htmx: ``HX-Redirect``), like ``@login_required``;
+    a logged-in user with another role gets 403.
     """
 
     def decorator(view: F) -> F:
@@ -47,11 +48,13 @@ def require_role(*roles: str) -> Callable[[F], F]:
 
 
 def staff_home(user: User) -> str:
-    """Where a user lands after login: the agenda, the dashboard or the catalog."""
+    """Where a user lands after login: the agenda, the desk, the dashboard or the catalog."""
     if user.role == "ops":
         return url_for("ops.dashboard")
     if user.role == "admin":
         return url_for("admin.index")
+    if user.role == "reception":
+        return url_for("desk.day")
     return url_for("portal.agenda")
 
 

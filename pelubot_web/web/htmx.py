@@ -14,6 +14,8 @@ from typing import Any
 from flask import Flask, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from pelubot_web.api_path import is_api_request
+
 __all__ = ["empty", "is_htmx", "redirect_to", "render"]
 
 
@@ -65,7 +67,7 @@ def redirect_to(location: str, *, trigger: dict[str, Any] | None = None) -> Resp
 
 
 def _vary_on_hx_request(response: Response) -> Response:
-    if not request.path.startswith("/api/"):
+    if not is_api_request():
         response.vary.add("HX-Request")
     return response
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
-
+from pelubot_web.config import current_config
 from pelubot_web.models import Reservation
 from pelubot_web.models.types import utcnow
 from pelubot_web.services.availability import Slot, available_slots
@@ -47,7 +46,7 @@ def parse_stylist_slot(raw: str | None, stylist_id: int) -> datetime | None:
 
 
 def salon_today() -> date:
-    return utcnow().astimezone(current_app.extensions["pelubot_config"].tz).date()
+    return utcnow().astimezone(current_config().tz).date()
 
 
 def parse_day(raw: str | None, default: date | None = None) -> date | None:

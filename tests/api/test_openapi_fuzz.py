@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 from pelubot_web.extensions import db
 from pelubot_web.services import booking
 from pelubot_web.services.accounts import create_api_key
@@ -54,7 +54,7 @@ def config(migrated_database_url: str) -> Config:
 @pytest.fixture
 def demo_app(app: Flask, redis_conn: object) -> Iterator[tuple[Flask, dict[str, str], str]]:
     _clean_database(app)
-    tz = app.extensions["pelubot_config"].tz
+    tz = current_config(app).tz
     seed_demo(tz)
     key = {"X-API-Key": create_api_key("fuzzer", ["booking", "ops"]).secret}
     slot = available_slots(1, f.next_weekday(0), days=7)[0]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pelubot_web import create_app
+from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import (
     CalendarPullState,
@@ -46,7 +47,7 @@ def dev_database(tmp_path: Path) -> Iterator[Flask]:
 
 
 def fill_like_a_salon_in_use(app: Flask) -> None:
-    demo.seed_demo(app.extensions["pelubot_config"].tz)
+    demo.seed_demo(current_config(app).tz)
     stylist = db.session.scalars(select(Stylist).order_by(Stylist.id)).first()
     service = db.session.scalars(select(Service).order_by(Service.id)).first()
     assert stylist and service

@@ -16,6 +16,7 @@ from flask.testing import FlaskCliRunner
 from redis import Redis
 
 from pelubot_web import create_app
+from pelubot_web.config import current_config, install_config
 from pelubot_web.deploy_check import ERROR, OK, WARNING, Finding, run_checks
 from pelubot_web.extensions import db
 from pelubot_web.gcal.emulator import EmulatorControl
@@ -34,7 +35,7 @@ def findings_with(app: Flask, **settings: object) -> list[Finding]:
     The config is swapped without the start-up validation on purpose: deploy-check must
     catch what start-up lets through, and some of these values start-up would refuse.
     """
-    app.extensions["pelubot_config"] = replace(app.extensions["pelubot_config"], **settings)
+    install_config(app, replace(current_config(app), **settings))
     return run_checks(app)
 
 
@@ -106,7 +107,7 @@ def test_each_weak_setting_is_an_error(
 
 
 def test_the_current_key_left_in_the_fallbacks_is_an_error(app: Flask) -> None:
-    key = app.extensions["pelubot_config"].secret_key
+    key = current_config(app).secret_key
     found = findings_with(app, secret_key_fallbacks=(key,))
     assert "PELUBOT_SECRET_KEY_FALLBACKS contains the current PELUBOT_SECRET_KEY" in str(found)
 
@@ -208,11 +209,12 @@ def test_online_check_reports_each_stylist_calendar(app: Flask, emulator: Emulat
     factories.stylist(slug="nueva", calendar_id=None)
     factories.stylist(slug="antigua", calendar_id="antigua@calendar.test", active=False)
     db.session.commit()
+    emulator.register_calendar("lucia@calendar.test")
+    emulator.register_calendar("carmen@calendar.test")
     emulator.add_fault(status=404, reason="notFound", calendar_id="carmen@calendar.test")
-    app.extensions["pelubot_config"] = replace(
-        app.extensions["pelubot_config"],
-        gcal_backend="emulator",
-        gcal_emulator_url=emulator.base_url,
+    install_config(
+        app,
+        replace(current_config(app), gcal_backend="emulator", gcal_emulator_url=emulator.base_url),
     )
 
     calendars = [f for f in run_checks(app, online=True) if f.check == "calendars"]

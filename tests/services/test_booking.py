@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from pelubot_web.extensions import db
 from pelubot_web.metrics import RESERVATION_ACTIONS
 from pelubot_web.models import CalendarSyncJob, Customer, Reservation
-from pelubot_web.services import booking
+from pelubot_web.services import agenda, booking
 from pelubot_web.services.errors import (
     InvalidPhone,
     NotFound,
@@ -184,3 +184,21 @@ def test_list_reservations_filters_and_orders_by_start_then_id(salon: f.Salon) -
     assert [r.id for r in items] == [late.id]
     items, _ = booking.list_reservations(limit=10, offset=0, phone="611 000 111")
     assert [r.id for r in items] == [ana.id]
+
+
+def test_only_a_confirmed_reservation_that_has_not_started_can_change(salon: f.Salon) -> None:
+    res = book(salon, 10)
+    assert booking.can_change(res, now=NOW)
+    assert not booking.can_change(res, now=f.local(MONDAY, 10))
+    cancelled = booking.cancel_reservation(res.uuid, source="chatbot", now=NOW)
+    assert not booking.can_change(cancelled, now=NOW)
+
+
+def test_the_agenda_gets_one_stylists_reservations_in_a_half_open_range(salon: f.Salon) -> None:
+    ten = book(salon, 10)
+    book(salon, 12)
+    book(salon, 10, stylist_id=salon.ana.id, customer=booking.CustomerInput("Ia", "611000111"))
+    found = agenda.reservations_between(salon.bea.id, f.local(MONDAY, 10), f.local(MONDAY, 12))
+    assert [r.id for r in found] == [ten.id]
+    # Its outbox row comes along (the agenda shows the sync state).
+    assert found[0].sync_job is not None and found[0].sync_job.id == ten.sync_job_id

@@ -14,7 +14,7 @@ from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal.emulator import EmulatorControl
 from pelubot_web.models import Reservation, Service, Stylist
-from pelubot_web.services.outbox import record_change
+from pelubot_web.services.calendar_outbox import record_change
 from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f

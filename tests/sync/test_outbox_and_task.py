@@ -12,14 +12,16 @@ from rq import Queue
 from sqlalchemy import func, select, update
 
 from pelubot_web import create_app
-from pelubot_web.config import Config
+from pelubot_web.config import Config, current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal import event_id_for
 from pelubot_web.gcal.emulator import EmulatorControl
 from pelubot_web.models import CalendarSyncJob, Reservation
 from pelubot_web.models.types import utcnow
-from pelubot_web.tasks.calendar import backoff_delay, claim, run_sync_job
+from pelubot_web.services.calendar_outbox import claim, heartbeat
+from pelubot_web.services.outbox import backoff_delay
+from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.dispatcher import enqueue_due_rows, recover_stale_rows
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
@@ -58,7 +60,7 @@ def test_a_booking_writes_its_outbox_row_in_the_same_transaction(
 def test_a_rolled_back_booking_leaves_no_outbox_row(sync_app: Flask, redis_conn: Redis) -> None:
     svc, ana, _ = _setup()
     reservation = f.reservation(ana, svc, f.local(f.next_weekday(1), 10))
-    from pelubot_web.services.outbox import record_change
+    from pelubot_web.services.calendar_outbox import record_change
 
     record_change(reservation)
     db.session.rollback()
@@ -175,7 +177,7 @@ def test_a_retryable_error_schedules_a_capped_jittered_retry(
     job = _job_of(res)
     assert job.status == "pending" and job.attempts == 1
     assert "503" in (job.last_error or "")
-    cap = sync_app.extensions["pelubot_config"].sync_backoff_cap_s
+    cap = current_config(sync_app).sync_backoff_cap_s
     assert before <= job.available_at <= utcnow() + timedelta(seconds=cap)
     assert db.session.get(Reservation, res.id).sync_status == "pending"
 
@@ -271,7 +273,6 @@ def test_dispatcher_re_enqueues_rows_redis_lost(sync_app: Flask, redis_conn: Red
 
 
 def test_the_heartbeat_keeps_a_long_running_row_fresh(sync_app: Flask) -> None:
-    from pelubot_web.tasks.calendar import Heartbeat
 
     svc, ana, _ = _setup()
     job = _job_of(book(ana, svc, f.local(f.next_weekday(1), 10)))
@@ -281,7 +282,7 @@ def test_the_heartbeat_keeps_a_long_running_row_fresh(sync_app: Flask) -> None:
         update(CalendarSyncJob).where(CalendarSyncJob.id == job.id).values(heartbeat_at=long_ago)
     )
     db.session.commit()
-    with Heartbeat(job.id, "host-h:1", interval_s=0.05):
+    with heartbeat(job.id, "host-h:1", interval_s=0.05):
         for _ in range(100):
             db.session.rollback()
             beat = db.session.get(CalendarSyncJob, job.id).heartbeat_at
@@ -295,7 +296,7 @@ def test_the_heartbeat_keeps_a_long_running_row_fresh(sync_app: Flask) -> None:
         update(CalendarSyncJob).where(CalendarSyncJob.id == job.id).values(heartbeat_at=long_ago)
     )
     db.session.commit()
-    with Heartbeat(job.id, "someone-else:2", interval_s=0.05):
+    with heartbeat(job.id, "someone-else:2", interval_s=0.05):
         threading.Event().wait(0.3)
     db.session.rollback()
     assert db.session.get(CalendarSyncJob, job.id).heartbeat_at == long_ago

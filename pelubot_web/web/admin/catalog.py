@@ -6,15 +6,15 @@ from decimal import Decimal
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from pelubot_web.models import Service, Stylist
 from pelubot_web.services import catalog, catalog_admin
-from pelubot_web.services.errors import DomainError, NotFound
+from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.admin import bp
-from pelubot_web.web.admin.forms import ConfirmForm, ServiceForm, StylistForm
+from pelubot_web.web.admin.forms import ServiceForm, StylistForm
+from pelubot_web.web.forms import ConfirmForm, post_form, saved_redirect
 from pelubot_web.web.htmx import redirect_to, render
 
 
@@ -23,7 +23,6 @@ def _cents(price: Decimal | None) -> int | None:
 
 
 @bp.get("/")
-@login_required
 @require_role("admin")
 def index() -> Response:
     return render(
@@ -37,7 +36,6 @@ def index() -> Response:
 
 
 @bp.get("/services")
-@login_required
 @require_role("admin")
 def services() -> Response:
     return render(
@@ -56,37 +54,33 @@ def _load_service(service_id: int) -> Service:
 
 @bp.route("/services/new", methods=["GET", "POST"], defaults={"service_id": None})
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
-@login_required
 @require_role("admin")
 def edit_service(service_id: int | None) -> Response:
     service = _load_service(service_id) if service_id is not None else None
     form = ServiceForm(obj=service)
     if service is not None and not form.is_submitted():
         form.price.data = Decimal(service.price_cents) / 100
-    status = 200
-    if form.validate_on_submit():
-        try:
-            saved = catalog_admin.save_service(
-                service_id,
-                name=form.name.data or "",
-                slug=form.slug.data or "",
-                duration_min=form.duration_min.data,
-                price_cents=_cents(form.price.data),
-                currency=form.currency.data or "",
-                active=bool(form.active.data),
-            )
-        except DomainError as error:
-            status = form.show_domain_error(error)
-        else:
-            flash(_("Service “%(name)s” saved.", name=saved.name), "success")
-            return redirect_to(url_for(".services"))
-    elif form.is_submitted():
-        status = 422
-    return render("admin/service_form.html", status=status, form=form, service=service)
+    return post_form(
+        form,
+        lambda: catalog_admin.save_service(
+            service_id,
+            name=form.name.data or "",
+            slug=form.slug.data or "",
+            duration_min=form.duration_min.data,
+            price_cents=_cents(form.price.data),
+            currency=form.currency.data or "",
+            active=bool(form.active.data),
+        ),
+        done=lambda saved: saved_redirect(
+            _("Service “%(name)s” saved.", name=saved.name), url_for(".services")
+        ),
+        page=lambda status: render(
+            "admin/service_form.html", status=status, form=form, service=service
+        ),
+    )
 
 
 @bp.post("/services/<int:service_id>/toggle")
-@login_required
 @require_role("admin")
 def toggle_service(service_id: int) -> Response:
     service = _load_service(service_id)
@@ -113,7 +107,6 @@ def toggle_service(service_id: int) -> Response:
 
 
 @bp.get("/stylists")
-@login_required
 @require_role("admin")
 def stylists() -> Response:
     return render("admin/stylists.html", stylists=catalog.list_stylists(active_only=False))
@@ -128,36 +121,38 @@ def _load_stylist(stylist_id: int) -> Stylist:
 
 @bp.route("/stylists/new", methods=["GET", "POST"], defaults={"stylist_id": None})
 @bp.route("/stylists/<int:stylist_id>", methods=["GET", "POST"])
-@login_required
 @require_role("admin")
 def edit_stylist(stylist_id: int | None) -> Response:
     stylist = _load_stylist(stylist_id) if stylist_id is not None else None
     form = StylistForm(obj=stylist)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            saved = catalog_admin.save_stylist(
-                stylist_id,
-                name=form.name.data or "",
-                slug=form.slug.data or "",
-                calendar_id=form.calendar_id.data,
-                active=bool(form.active.data),
-                google_account=form.google_account.data,
-            )
-        except DomainError as error:
-            status = form.show_domain_error(error)
-        else:
-            flash(_("Stylist “%(name)s” saved.", name=saved.name), "success")
-            if stylist_id is None:
-                return redirect_to(url_for(".stylist_services", stylist_id=saved.id))
-            return redirect_to(url_for(".stylists"))
-    elif form.is_submitted():
-        status = 422
-    return render("admin/stylist_form.html", status=status, form=form, stylist=stylist)
+
+    def done(saved: Stylist) -> Response:
+        # A new stylist goes on to choose the services they offer.
+        next_page = (
+            url_for(".stylist_services", stylist_id=saved.id)
+            if stylist_id is None
+            else url_for(".stylists")
+        )
+        return saved_redirect(_("Stylist “%(name)s” saved.", name=saved.name), next_page)
+
+    return post_form(
+        form,
+        lambda: catalog_admin.save_stylist(
+            stylist_id,
+            name=form.name.data or "",
+            slug=form.slug.data or "",
+            calendar_id=form.calendar_id.data,
+            active=bool(form.active.data),
+            google_account=form.google_account.data,
+        ),
+        done=done,
+        page=lambda status: render(
+            "admin/stylist_form.html", status=status, form=form, stylist=stylist
+        ),
+    )
 
 
 @bp.route("/stylists/<int:stylist_id>/services", methods=["GET", "POST"])
-@login_required
 @require_role("admin")
 def stylist_services(stylist_id: int) -> Response:
     """Which services the stylist offers, each with optional own duration and price."""

@@ -36,7 +36,12 @@ WEEKDAYS = [
     SelectChoice(5, _l("Saturday")),
     SelectChoice(6, _l("Sunday")),
 ]
-ROLE_LABELS = {"stylist": _l("Stylist"), "admin": _l("Admin"), "ops": _l("Ops")}
+ROLE_LABELS = {
+    "stylist": _l("Stylist"),
+    "admin": _l("Admin"),
+    "ops": _l("Ops"),
+    "reception": _l("Reception"),
+}
 
 
 class ServiceForm(BaseForm):
@@ -128,7 +133,3 @@ class EditUserForm(BaseForm):
         _l("New password (leave empty to keep it)"),
         validators=[Optional(), Length(min=10, max=200)],
     )
-
-
-class ConfirmForm(BaseForm):
-    """CSRF only: toggles, deletes, the offerings form (parsed per service)."""

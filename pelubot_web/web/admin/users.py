@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, url_for
+from flask import abort, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from pelubot_web.services import catalog, user_admin
-from pelubot_web.services.errors import DomainError, NotFound
+from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.admin import bp
 from pelubot_web.web.admin.forms import ROLE_LABELS, EditUserForm, NewUserForm
-from pelubot_web.web.htmx import redirect_to, render
+from pelubot_web.web.forms import post_form, saved_redirect
+from pelubot_web.web.htmx import render
 
 
 def _stylist_choices() -> list[SelectChoice]:
@@ -22,39 +23,32 @@ def _stylist_choices() -> list[SelectChoice]:
 
 
 @bp.get("/users")
-@login_required
 @require_role("admin")
 def users() -> Response:
     return render("admin/users.html", users=user_admin.list_users(), role_labels=ROLE_LABELS)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@login_required
 @require_role("admin")
 def new_user() -> Response:
     form = NewUserForm()
     form.stylist_id.choices = _stylist_choices()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = user_admin.create_user(
-                form.email.data or "",
-                form.password.data or "",
-                form.role.data or "",
-                form.stylist_id.data or None,
-            )
-        except DomainError as error:
-            status = form.show_domain_error(error)
-        else:
-            flash(_("User %(email)s created.", email=user.email), "success")
-            return redirect_to(url_for(".users"))
-    elif form.is_submitted():
-        status = 422
-    return render("admin/user_form.html", status=status, form=form, user=None)
+    return post_form(
+        form,
+        lambda: user_admin.create_user(
+            form.email.data or "",
+            form.password.data or "",
+            form.role.data or "",
+            form.stylist_id.data or None,
+        ),
+        done=lambda user: saved_redirect(
+            _("User %(email)s created.", email=user.email), url_for(".users")
+        ),
+        page=lambda status: render("admin/user_form.html", status=status, form=form, user=None),
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@login_required
 @require_role("admin")
 def edit_user(user_id: int) -> Response:
     try:
@@ -65,22 +59,18 @@ def edit_user(user_id: int) -> Response:
     form.stylist_id.choices = _stylist_choices()
     if not form.is_submitted():
         form.stylist_id.data = user.stylist_id or 0
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user_admin.update_user(
-                user.id,
-                role=form.role.data or "",
-                stylist_id=form.stylist_id.data or None,
-                active=bool(form.active.data),
-                new_password=form.new_password.data or None,
-                acting_user_id=current_user.id,
-            )
-        except DomainError as error:
-            status = form.show_domain_error(error)
-        else:
-            flash(_("User %(email)s saved.", email=user.email), "success")
-            return redirect_to(url_for(".users"))
-    elif form.is_submitted():
-        status = 422
-    return render("admin/user_form.html", status=status, form=form, user=user)
+    return post_form(
+        form,
+        lambda: user_admin.update_user(
+            user.id,
+            role=form.role.data or "",
+            stylist_id=form.stylist_id.data or None,
+            active=bool(form.active.data),
+            new_password=form.new_password.data or None,
+            acting_user_id=current_user.id,
+        ),
+        done=lambda _saved: saved_redirect(
+            _("User %(email)s saved.", email=user.email), url_for(".users")
+        ),
+        page=lambda status: render("admin/user_form.html", status=status, form=form, user=user),
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import limiter
 from pelubot_web.i18n import SUPPORTED_LOCALES
 from pelubot_web.services import accounts, logins
@@ -22,7 +23,7 @@ REMEMBER_FOR = timedelta(days=30)
 
 
 def _login_rate_limit() -> str:
-    return str(current_app.extensions["pelubot_config"].login_rate_limit)
+    return str(current_config().login_rate_limit)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -33,7 +33,3 @@ class PickSlotForm(BaseForm):
 
     day = HiddenField()
     slot = HiddenField(validators=[DataRequired(message=_l("Choose a time."))])
-
-
-class ConfirmForm(BaseForm):
-    """A bare POST form (CSRF only) for confirmations such as cancelling."""

@@ -11,18 +11,19 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
+from pelubot_web.config import current_config
 from pelubot_web.extensions import limiter
 from pelubot_web.models import Reservation, Service, Stylist
-from pelubot_web.models.types import utcnow
 from pelubot_web.services import booking, catalog, manage_links
 from pelubot_web.services.errors import DomainError, NotFound, SlotTaken
 from pelubot_web.web.booking import bp
-from pelubot_web.web.booking.forms import ConfirmForm, CustomerDetailsForm, PickSlotForm
+from pelubot_web.web.booking.forms import CustomerDetailsForm, PickSlotForm
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import redirect_to, render
 from pelubot_web.web.messages import domain_message
 from pelubot_web.web.slots import (
@@ -40,7 +41,7 @@ ANY = "any"
 
 
 def _booking_rate_limit() -> str:
-    return str(current_app.extensions["pelubot_config"].booking_rate_limit)
+    return str(current_config().booking_rate_limit)
 
 
 limit_posts = limiter.limit(_booking_rate_limit, methods=["POST"], key_func=get_remote_address)
@@ -153,7 +154,7 @@ def confirm() -> Response:
         return _render_flow(form, {**flow_args, "slot": ""}, status=409, message=message)
     except DomainError as error:
         if _field_name(error) in ("phone", "name", "email", "notes"):
-            form.add_domain_error(_renamed(error), domain_message(error))
+            form.add_domain_error(error, domain_message(error))
             return _render_flow(form, flow_args, status=422)
         return _render_flow(
             form, {**flow_args, "slot": ""}, status=422, message=domain_message(error)
@@ -164,11 +165,6 @@ def confirm() -> Response:
 
 def _field_name(error: DomainError) -> str:
     return (error.field or "").rsplit(".", 1)[-1]
-
-
-def _renamed(error: DomainError) -> DomainError:
-    error.field = _field_name(error)
-    return error
 
 
 def _render_flow(
@@ -192,10 +188,6 @@ def _reservation(token: str) -> Reservation:
         abort(404)
 
 
-def _can_change(reservation: Reservation) -> bool:
-    return reservation.status == "confirmed" and reservation.start_at > utcnow()
-
-
 def _private(response: Response) -> Response:
     # The token is in the URL: keep it out of caches and other sites' Referer headers.
     response.headers["Cache-Control"] = "no-store"
@@ -206,16 +198,14 @@ def _private(response: Response) -> Response:
 @bp.get("/manage/<token>")
 def manage(token: str) -> Response:
     reservation = _reservation(token)
-    manage_url = current_app.extensions["pelubot_config"].public_base_url.rstrip("/") + url_for(
-        ".manage", token=token
-    )
+    manage_url = current_config().public_base_url.rstrip("/") + url_for(".manage", token=token)
     return _private(
         render(
             "booking/manage.html",
             reservation=reservation,
             token=token,
             manage_url=manage_url,
-            can_change=_can_change(reservation),
+            can_change=booking.can_change(reservation),
         )
     )
 
@@ -225,7 +215,7 @@ def manage(token: str) -> Response:
 def cancel(token: str) -> Response:
     reservation = _reservation(token)
     form = ConfirmForm()
-    if not _can_change(reservation):
+    if not booking.can_change(reservation):
         flash(_("This booking can no longer be changed online. Please call the salon."), "error")
         return _private(redirect_to(url_for(".manage", token=token)))
     if form.validate_on_submit():
@@ -243,7 +233,7 @@ def cancel(token: str) -> Response:
 @limit_posts
 def reschedule(token: str) -> Response:
     reservation = _reservation(token)
-    if not _can_change(reservation):
+    if not booking.can_change(reservation):
         flash(_("This booking can no longer be changed online. Please call the salon."), "error")
         return _private(redirect_to(url_for(".manage", token=token)))
     form = PickSlotForm()

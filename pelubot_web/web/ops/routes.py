@@ -14,16 +14,15 @@ from typing import Any, cast
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from pelubot_web.models.sync import JOB_STATUSES
+from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.services import calendar_health, catalog, sync_status
 from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
 from pelubot_web.web.ops import bp
-from pelubot_web.web.ops.forms import ConfirmForm
 
 PAGE_SIZE = 20
 POLL_SECONDS = 5
@@ -40,7 +39,7 @@ class Page:
 
 def _filters() -> dict[str, Any]:
     status = request.args.get("status") or None
-    if status not in JOB_STATUSES:
+    if status not in tuple(OutboxStatus):
         status = None
     stylist_id = request.args.get("stylist", type=int)
     try:
@@ -84,14 +83,13 @@ def _live_context() -> dict[str, Any]:
         "page": Page(filters["page"], max(1, math.ceil(total / PAGE_SIZE)), total),
         "poll_url": url_for(".dashboard", **args, page=filters["page"]),
         "poll_seconds": POLL_SECONDS,
-        "statuses": JOB_STATUSES,
+        "statuses": tuple(OutboxStatus),
         "retry_form": ConfirmForm(),
         "calendar_problems": calendar_health.stylist_calendar_health(problems_only=True),
     }
 
 
 @bp.get("/")
-@login_required
 @require_role("ops", "admin")
 def dashboard() -> Response:
     return render(
@@ -110,7 +108,6 @@ def _job_or_404(job_id: int) -> Any:
 
 
 @bp.get("/<int:job_id>")
-@login_required
 @require_role("ops", "admin")
 def job(job_id: int) -> Response:
     return render(
@@ -123,10 +120,9 @@ def job(job_id: int) -> Response:
 
 
 @bp.post("/<int:job_id>/retry")
-@login_required
 @require_role("ops", "admin")
 def retry(job_id: int) -> Response:
-    was_running = _job_or_404(job_id).status == "processing"
+    was_running = _job_or_404(job_id).status == OutboxStatus.PROCESSING
     if not ConfirmForm().validate_on_submit():
         abort(400)
     retried = sync_status.retry_job(job_id)
@@ -151,14 +147,15 @@ def retry(job_id: int) -> Response:
 
 
 @bp.route("/retry-failed", methods=["GET", "POST"])
-@login_required
 @require_role("ops", "admin")
 def retry_failed() -> Response:
     form = ConfirmForm()
     if not form.validate_on_submit():
         # Without JavaScript the confirmation is a page of its own.
         by_status = cast(dict[str, int], sync_status.queue_snapshot()["by_status"])
-        return render("ops/confirm_retry_all.html", form=form, failed=by_status.get("failed", 0))
+        return render(
+            "ops/confirm_retry_all.html", form=form, failed=by_status.get(OutboxStatus.FAILED, 0)
+        )
     count = sync_status.retry_all_failed()
     message = ngettext(
         "%(num)s failed job sent back to the queue.",

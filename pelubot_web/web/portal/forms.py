@@ -52,7 +52,3 @@ class TimeOffForm(BaseForm):
         _l("Until"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[DataRequired()]
     )
     reason = StringField(_l("Reason (optional)"), validators=[Length(max=200)])
-
-
-class ConfirmForm(BaseForm):
-    """CSRF only: cancel, delete."""

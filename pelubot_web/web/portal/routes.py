@@ -6,21 +6,23 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from pelubot_web.config import current_config
 from pelubot_web.i18n import local_date, local_time
 from pelubot_web.models import Reservation, Stylist
+from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
 from pelubot_web.services import booking, catalog
+from pelubot_web.services.agenda import reservations_between
 from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
+from pelubot_web.web.forms import ConfirmForm
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
 from pelubot_web.web.messages import domain_message
 from pelubot_web.web.portal import bp
 from pelubot_web.web.portal.forms import (
-    ConfirmForm,
     NewReservationForm,
     RescheduleForm,
     StatusForm,
@@ -41,12 +43,9 @@ from pelubot_web.web.slots import (
     slot_choices,
 )
 
-PAGE = 100
-FINAL_STATUSES = {"completed": "completed", "no_show": "no_show"}
-
 
 def _tz() -> Any:
-    return current_app.extensions["pelubot_config"].tz
+    return current_config().tz
 
 
 def _agenda_range(view: str, day: date) -> tuple[date, date]:
@@ -57,17 +56,10 @@ def _agenda_range(view: str, day: date) -> tuple[date, date]:
 
 
 def agenda_reservations(stylist: Stylist, first: date, last_exclusive: date) -> list[Reservation]:
-    """Every reservation of the stylist in the local date range (all pages of the list)."""
+    """Every reservation of the stylist in the local date range."""
     start = datetime.combine(first, datetime.min.time(), _tz())
     end = datetime.combine(last_exclusive, datetime.min.time(), _tz())
-    items: list[Reservation] = []
-    while True:
-        page, total = booking.list_reservations(
-            limit=PAGE, offset=len(items), stylist_id=stylist.id, start_from=start, start_to=end
-        )
-        items.extend(page)
-        if not page or len(items) >= total:
-            return items
+    return reservations_between(stylist.id, start, end)
 
 
 def _agenda_context() -> dict[str, Any]:
@@ -96,12 +88,11 @@ def _agenda_context() -> dict[str, Any]:
         "prev_day": day - step,
         "next_day": day + step,
         "today": salon_today(),
-        "count": sum(1 for r in reservations if r.status != "cancelled"),
+        "count": sum(1 for r in reservations if r.is_live),
     }
 
 
 @bp.get("/")
-@login_required
 @require_role("stylist", "admin")
 def agenda() -> Response:
     return render("portal/agenda.html", partial="portal/_agenda.html", **_agenda_context())
@@ -129,14 +120,12 @@ def _back_to_agenda(reservation: Reservation, message: str, category: str = "suc
 
 
 @bp.get("/reservations/<reservation_uuid>")
-@login_required
 @require_role("stylist", "admin")
 def show(reservation_uuid: str) -> Response:
     return _row(own_reservation(reservation_uuid))
 
 
 @bp.route("/reservations/<reservation_uuid>/cancel", methods=["GET", "POST"])
-@login_required
 @require_role("stylist", "admin")
 def cancel(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
@@ -157,19 +146,22 @@ def cancel(reservation_uuid: str) -> Response:
 
 
 @bp.post("/reservations/<reservation_uuid>/status")
-@login_required
 @require_role("stylist", "admin")
 def set_status(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
     form = StatusForm()
-    status = FINAL_STATUSES.get(form.status.data or "")
-    if not form.validate_on_submit() or status is None:
+    status = form.status.data or ""
+    if not form.validate_on_submit() or status not in CLOSING_STATUSES:
         return _fail(reservation, _("Choose completed or no-show."), status=422)
     try:
         reservation = booking.set_status(reservation.uuid, status, source="portal")
     except DomainError as error:
         return _fail(reservation, domain_message(error))
-    message = _("Marked as completed.") if status == "completed" else _("Marked as no-show.")
+    message = (
+        _("Marked as completed.")
+        if status == ReservationStatus.COMPLETED
+        else _("Marked as no-show.")
+    )
     return _done(reservation, message)
 
 
@@ -189,7 +181,6 @@ def _fail(reservation: Reservation, message: str, status: int = 409) -> Response
 
 
 @bp.route("/reservations/<reservation_uuid>/reschedule", methods=["GET", "POST"])
-@login_required
 @require_role("stylist", "admin")
 def reschedule(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
@@ -232,7 +223,6 @@ def _when(reservation: Reservation) -> str:
 
 
 @bp.route("/reservations/new", methods=["GET", "POST"])
-@login_required
 @require_role("stylist", "admin")
 def new() -> Response:
     stylist = current_stylist()

@@ -1,0 +1,471 @@
+"""The calendar-sync outbox: every status transition of a ``CalendarSyncJob`` lives here.
+
+record (in the booking transaction) -> enqueue (after commit) -> claim -> succeed |
+retry | fail, plus the dispatcher's recovery of dead workers' rows and re-enqueue of
+rows Redis lost, and the operator's retries. Workers (``tasks/calendar.py``,
+``tasks/dispatcher.py``) and ``sync_status`` only call these functions; the reservation's
+``sync_status`` columns are written here too. Generic steps are in ``services/outbox.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import has_app_context
+from redis.exceptions import RedisError
+from rq import Queue
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from pelubot_web.config import current_config
+from pelubot_web.db_engine import begin_write
+from pelubot_web.extensions import db
+from pelubot_web.metrics import SYNC_ATTEMPTS, SYNC_LAG, SYNC_OUTCOMES
+from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.models.outbox import OPEN_OUTBOX_STATUSES, OutboxStatus
+from pelubot_web.models.reservation import SyncStatus
+from pelubot_web.models.types import utcnow
+from pelubot_web.redis_client import get_redis
+from pelubot_web.services import outbox
+from pelubot_web.services.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+TASK_PATH = "pelubot_web.tasks.calendar.sync_calendar_job"
+_PENDING_KEY = "pelubot_outbox_to_enqueue"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of a sync job ended as (RQ's result, and the tests' handle)."""
+
+    status: str  # succeeded, retry, failed, lost, skipped
+    detail: str = ""
+
+
+def rq_job_id(row_id: int, target_version: int) -> str:
+    """RQ job id of a row at a version: re-enqueues of one version deduplicate."""
+    return f"calsync-{row_id}-v{target_version}"
+
+
+def open_row(reservation_id: int, *, except_id: int | None = None) -> CalendarSyncJob | None:
+    """The reservation's open outbox row (there is at most one)."""
+    query = select(CalendarSyncJob).where(
+        CalendarSyncJob.reservation_id == reservation_id,
+        CalendarSyncJob.status.in_(OPEN_OUTBOX_STATUSES),
+    )
+    if except_id is not None:
+        query = query.where(CalendarSyncJob.id != except_id)
+    return db.session.scalar(query)
+
+
+def _new_row(reservation: Reservation, now: datetime) -> CalendarSyncJob:
+    job = CalendarSyncJob(
+        reservation_id=reservation.id,
+        target_version=reservation.version,
+        status=OutboxStatus.PENDING,
+        max_attempts=current_config().sync_max_attempts,
+        available_at=now,
+        changed_at=now,
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def record_change(reservation: Reservation, *, now: datetime | None = None) -> CalendarSyncJob:
+    """Upsert the reservation's open outbox row to target its current version.
+
+    Call it in the same transaction that changed the reservation, after bumping
+    ``reservation.version`` and after locking the reservation row (``with_for_update``),
+    which serialises concurrent changes of one reservation. The rows are enqueued on RQ
+    once that transaction commits; if Redis is down they stay pending for the dispatcher.
+    """
+    now = now or utcnow()
+    db.session.flush()
+    needs_sync = reservation.stylist.calendar_id is not None or (
+        reservation.synced_calendar_id is not None
+    )
+    job = open_row(reservation.id)
+    if job is not None:
+        # Conditional: if a worker finished the row meanwhile, it is no longer open and
+        # a new row is needed (PostgreSQL re-checks the WHERE after waiting for the lock).
+        result = db.session.execute(
+            update(CalendarSyncJob)
+            .where(
+                CalendarSyncJob.id == job.id,
+                CalendarSyncJob.status.in_(OPEN_OUTBOX_STATUSES),
+            )
+            .values(target_version=reservation.version, changed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            db.session.refresh(job)
+        else:
+            job = None
+    if job is None:
+        job = reopen_failed_row(reservation.id, reservation.version, now)
+    if job is None:
+        job = _new_row(reservation, now)
+    reservation.sync_status = SyncStatus.PENDING if needs_sync else SyncStatus.NOT_REQUIRED
+    reservation.sync_job_id = job.id
+    pending: dict[int, int] = db.session.info.setdefault(_PENDING_KEY, {})
+    pending[job.id] = job.target_version
+    return job
+
+
+def reopen_failed_row(reservation_id: int, version: int, now: datetime) -> CalendarSyncJob | None:
+    """Give the reservation's latest ``failed`` row a fresh budget for ``version``.
+
+    A new change or a retry supersedes the failure instead of leaving a ``failed`` row
+    behind for ever (an "any failed row" alert would never clear). Conditional, so a
+    concurrent reopen cannot create two open rows (the partial unique index agrees).
+    """
+    failed_id = db.session.scalar(
+        select(CalendarSyncJob.id)
+        .where(
+            CalendarSyncJob.reservation_id == reservation_id,
+            CalendarSyncJob.status == OutboxStatus.FAILED,
+        )
+        .order_by(CalendarSyncJob.id.desc())
+        .limit(1)
+    )
+    if failed_id is None:
+        return None
+    result = db.session.execute(
+        update(CalendarSyncJob)
+        .where(CalendarSyncJob.id == failed_id, CalendarSyncJob.status == OutboxStatus.FAILED)
+        .values(
+            status=OutboxStatus.PENDING,
+            target_version=version,
+            attempts=0,
+            available_at=now,
+            changed_at=now,
+            finished_at=None,
+            locked_by=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job = db.session.get(CalendarSyncJob, failed_id)
+    if job is not None:
+        db.session.refresh(job)
+    return job
+
+
+def enqueue(job_id: int, target_version: int) -> bool:
+    """Push one row to RQ and mark it queued. False (row left pending) if Redis fails."""
+    cfg = current_config()
+    queue = Queue(cfg.queue_name, connection=get_redis())
+    try:
+        queue.enqueue(
+            TASK_PATH,
+            job_id,
+            job_id=rq_job_id(job_id, target_version),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            job_timeout=300,
+        )
+    except (RedisError, OSError) as exc:
+        log.warning(
+            "redis unavailable; outbox row stays pending for the dispatcher",
+            extra={"outbox_id": job_id, "error": str(exc)},
+        )
+        return False
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(CalendarSyncJob)
+            .where(CalendarSyncJob.id == job_id, CalendarSyncJob.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.QUEUED, enqueued_at=utcnow())
+        )
+    return True
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    pending: dict[int, int] | None = session.info.pop(_PENDING_KEY, None)
+    if not pending or not has_app_context():
+        return
+    for job_id, version in pending.items():
+        if not enqueue(job_id, version):
+            break  # Redis is down: the dispatcher will enqueue the rest when it is back.
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+# --- worker side -----------------------------------------------------------------------
+
+
+def claim(job_id: int, worker: str, now: datetime) -> bool:
+    """Exactly one worker moves a due row to processing."""
+    return outbox.claim(CalendarSyncJob, job_id, worker, now)
+
+
+def heartbeat(job_id: int, worker: str, interval_s: float | None = None) -> outbox.Heartbeat:
+    """Context manager keeping a claimed row fresh while the worker talks to Google."""
+    return outbox.Heartbeat(CalendarSyncJob, job_id, worker, interval_s)
+
+
+def _owned(job_id: int, worker: str) -> tuple[Any, ...]:
+    return outbox.owned_by(CalendarSyncJob, job_id, worker)
+
+
+def record_success(
+    job: CalendarSyncJob, worker: str, version: int, calendar_id: str | None, *, required: bool
+) -> Outcome:
+    """Google matches ``version``: the row succeeds, unless a newer version arrived."""
+    job_id, reservation_id, attempts = job.id, job.reservation_id, job.attempts
+    now = utcnow()
+    db.session.rollback()  # drop the stale snapshot; everything below is conditional
+    begin_write()
+    db.session.execute(
+        update(Reservation)
+        .where(Reservation.id == reservation_id)
+        .values(synced_calendar_id=calendar_id, synced_version=version, last_synced_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # Only claim "synced" if no newer change landed meanwhile.
+    db.session.execute(
+        update(Reservation)
+        .where(Reservation.id == reservation_id, Reservation.version == version)
+        .values(
+            sync_status=SyncStatus.SYNCED if required else SyncStatus.NOT_REQUIRED,
+            last_sync_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    done = db.session.execute(
+        update(CalendarSyncJob)
+        .where(*_owned(job_id, worker), CalendarSyncJob.target_version <= version)
+        .values(status=OutboxStatus.SUCCEEDED, finished_at=now, locked_by=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount == 1:  # type: ignore[attr-defined]
+        fresh = db.session.get(CalendarSyncJob, job_id)
+        db.session.commit()
+        SYNC_OUTCOMES.labels("succeeded").inc()
+        SYNC_ATTEMPTS.observe(attempts)
+        if fresh is not None:
+            SYNC_LAG.observe(max(0.0, (now - fresh.changed_at).total_seconds()))
+        log.info("reservation synced", extra={"outbox_id": job_id, "version": version})
+        return Outcome("succeeded")
+    return _run_newer_version(job_id, worker, now)
+
+
+def _run_newer_version(job_id: int, worker: str, now: datetime) -> Outcome:
+    """A newer version arrived while we worked: run again right away with a fresh budget."""
+    again = db.session.execute(
+        update(CalendarSyncJob)
+        .where(*_owned(job_id, worker))
+        .values(status=OutboxStatus.PENDING, available_at=now, locked_by=None, attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if again.rowcount == 1:  # type: ignore[attr-defined]
+        job = db.session.get(CalendarSyncJob, job_id)
+        if job is not None:
+            enqueue(job.id, job.target_version)
+        return Outcome("succeeded", "newer version pending")
+    log.warning("outbox row was taken from this worker meanwhile", extra={"outbox_id": job_id})
+    return Outcome("lost")
+
+
+def record_failure(
+    job_id: int,
+    worker: str,
+    error: str,
+    *,
+    retryable: bool,
+    attempts: int,
+    version: int,
+    min_delay_s: float = 0.0,
+    counts: bool = True,
+) -> Outcome:
+    """Google refused or failed: retry later with backoff, or fail for good.
+
+    ``min_delay_s`` is a wait Google asked for (Retry-After, quota); with ``counts=False``
+    the attempt does not use up the budget (a quota wait is not a failed attempt).
+    """
+    now = utcnow()
+    db.session.rollback()
+    begin_write()
+    job = db.session.get(CalendarSyncJob, job_id)
+    if job is None or job.status != OutboxStatus.PROCESSING or job.locked_by != worker:
+        return Outcome("lost")
+    error = error[:2000]
+    if retryable and not counts:
+        attempts = max(0, attempts - 1)
+    give_up = not retryable or attempts >= job.max_attempts
+    if give_up and job.target_version > version:
+        # A newer change arrived meanwhile (maybe another stylist or calendar): it gets its
+        # own full attempt budget instead of inheriting this failure.
+        give_up, attempts = False, 0
+    values: dict[str, object] = {"locked_by": None, "last_error": error, "attempts": attempts}
+    if give_up:
+        values.update(status=OutboxStatus.FAILED, finished_at=now)
+    else:
+        values.update(
+            status=OutboxStatus.PENDING,
+            available_at=outbox.retry_at(now, attempts, min_delay_s=min_delay_s),
+        )
+    db.session.execute(
+        update(CalendarSyncJob)
+        .where(CalendarSyncJob.id == job_id, CalendarSyncJob.locked_by == worker)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    _mark_reservation(
+        job.reservation_id, SyncStatus.FAILED if give_up else SyncStatus.PENDING, error
+    )
+    db.session.commit()
+    return _failure_outcome(job_id, error, attempts, give_up, values.get("available_at"))
+
+
+def _mark_reservation(reservation_id: int, status: SyncStatus, error: str) -> None:
+    db.session.execute(
+        update(Reservation)
+        .where(Reservation.id == reservation_id)
+        .values(sync_status=status, last_sync_error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _failure_outcome(
+    job_id: int, error: str, attempts: int, give_up: bool, retry_time: object
+) -> Outcome:
+    extra = {"outbox_id": job_id, "attempts": attempts, "error": error}
+    if give_up:
+        SYNC_OUTCOMES.labels("failed").inc()
+        SYNC_ATTEMPTS.observe(attempts)
+        log.error("calendar sync failed for good", extra=extra)
+        return Outcome("failed", error)
+    SYNC_OUTCOMES.labels("retry").inc()
+    log.warning("calendar sync failed; will retry", extra={**extra, "retry_at": retry_time})
+    return Outcome("retry", error)
+
+
+# --- dispatcher side -------------------------------------------------------------------
+
+
+def recover_stale_rows(owner_gone: Callable[[str | None], bool]) -> int:
+    """Give rows of dead workers back to the queue (or fail them if out of attempts)."""
+    now = utcnow()
+    recovered = 0
+    for row in outbox.stale_rows(CalendarSyncJob, now, owner_gone):
+        status = outbox.release_stale(CalendarSyncJob, row, now)
+        if status is None:
+            continue
+        recovered += 1
+        if status == OutboxStatus.FAILED:
+            row.reservation.sync_status = SyncStatus.FAILED
+            row.reservation.last_sync_error = f"worker {row.locked_by} stopped while syncing"
+    db.session.commit()
+    return recovered
+
+
+def due_rows(now: datetime) -> Sequence[Any]:
+    """(id, status, target_version) of rows the dispatcher should (re-)enqueue."""
+    return outbox.due_rows(CalendarSyncJob, now, CalendarSyncJob.target_version)
+
+
+def requeue_lost(job_id: int, target_version: int) -> bool:
+    """A queued row whose RQ job Redis lost: back to pending, then enqueue it again."""
+    outbox.unqueue(CalendarSyncJob, job_id)
+    return enqueue(job_id, target_version)
+
+
+# --- operator side ---------------------------------------------------------------------
+
+
+def retry(job: CalendarSyncJob) -> int:
+    """Send a row back to the queue now, with a fresh attempt budget; returns the row used.
+
+    A failed (or stuck pending) row is reset; a row that succeeded is re-run (harmless:
+    sync is state-based); a row being processed right now is left alone.
+    """
+    if job.status == OutboxStatus.PROCESSING:
+        return job.id
+    if job.status == OutboxStatus.SUCCEEDED or open_row(job.reservation_id, except_id=job.id):
+        # A newer open row already carries this reservation: retrying means that row.
+        return retry_reservation(job.reservation.uuid)
+    _reset_for_retry(job)
+    job_id, target_version = job.id, job.target_version
+    db.session.commit()
+    enqueue(job_id, target_version)
+    return job_id
+
+
+def retry_all_failed() -> int:
+    """Reset every failed row; returns how many were re-queued."""
+    begin_write()
+    ids = db.session.scalars(
+        select(CalendarSyncJob.id).where(CalendarSyncJob.status == OutboxStatus.FAILED)
+    ).all()
+    for job_id in ids:
+        job = db.session.get(CalendarSyncJob, job_id)
+        if (
+            job is not None
+            and job.status == OutboxStatus.FAILED
+            and not open_row(job.reservation_id)
+        ):
+            _reset_for_retry(job)
+    db.session.commit()
+    due = db.session.execute(
+        select(CalendarSyncJob.id, CalendarSyncJob.target_version).where(
+            CalendarSyncJob.id.in_(ids), CalendarSyncJob.status == OutboxStatus.PENDING
+        )
+    ).all()
+    db.session.commit()
+    for job_id, target_version in due:
+        enqueue(job_id, target_version)
+    return len(due)
+
+
+def retry_reservation(reservation_uuid: str) -> int:
+    """Make sure the reservation's event is (re)synced: reuse or open a row; returns it."""
+    begin_write()
+    reservation = db.session.scalar(
+        select(Reservation).where(Reservation.uuid == reservation_uuid).with_for_update()
+    )
+    if reservation is None:
+        raise NotFound(f"reservation {reservation_uuid} does not exist")
+    job = open_row(reservation.id) or reopen_failed_row(
+        reservation.id, reservation.version, utcnow()
+    )
+    if job is None:
+        job = _new_row(reservation, utcnow())
+    elif job.status != OutboxStatus.PROCESSING:
+        _reset_for_retry(job)
+    reservation.sync_job_id = job.id
+    if reservation.sync_status != SyncStatus.NOT_REQUIRED:
+        reservation.sync_status = SyncStatus.PENDING
+    job_id, target_version, status = job.id, job.target_version, job.status
+    db.session.commit()
+    if status in (OutboxStatus.PENDING, OutboxStatus.QUEUED):
+        enqueue(job_id, target_version)
+    return job_id
+
+
+def _reset_for_retry(job: CalendarSyncJob) -> None:
+    db.session.execute(
+        update(CalendarSyncJob)
+        .where(CalendarSyncJob.id == job.id, CalendarSyncJob.status != OutboxStatus.PROCESSING)
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            available_at=utcnow(),
+            finished_at=None,
+            locked_by=None,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    if job.reservation.sync_status == SyncStatus.FAILED:
+        job.reservation.sync_status = SyncStatus.PENDING

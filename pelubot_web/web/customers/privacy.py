@@ -1,0 +1,63 @@
+"""Admin-only actions on a customer: merge a duplicate, export all data, erase."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, make_response, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from pelubot_web.services import customers, privacy
+from pelubot_web.services.errors import DomainError, NotFound
+from pelubot_web.web.access import require_role
+from pelubot_web.web.customers import bp
+from pelubot_web.web.customers.forms import MergeForm
+from pelubot_web.web.customers.routes import _page, actor, find_customer
+from pelubot_web.web.forms import ConfirmForm
+from pelubot_web.web.htmx import redirect_to, render
+
+
+@bp.post("/<int:customer_id>/merge")
+@require_role("admin")
+def merge(customer_id: int) -> Response:
+    customer = find_customer(customer_id)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        return _page(customer, status=422, merge_form=form)
+    try:
+        customers.merge_customers(customer.id, form.duplicate_id.data or 0, actor=actor())
+    except NotFound:
+        form.duplicate_id.errors = [_("There is no customer with that number.")]
+        return _page(find_customer(customer_id), status=422, merge_form=form)
+    except DomainError as error:
+        status = form.show_domain_error(error)
+        return _page(find_customer(customer_id), status=status, merge_form=form)
+    flash(_("Customers merged: every reservation is now on this record."), "success")
+    return redirect_to(url_for(".show", customer_id=customer.id))
+
+
+@bp.post("/<int:customer_id>/export")
+@require_role("admin")
+def export(customer_id: int) -> Response:
+    find_customer(customer_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    data = privacy.export_customer(customer_id, actor=actor())
+    response = make_response(json.dumps(data, ensure_ascii=False, indent=2))
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = f'attachment; filename="customer-{customer_id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<int:customer_id>/erase", methods=["GET", "POST"])
+@require_role("admin")
+def erase(customer_id: int) -> Response:
+    customer = find_customer(customer_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render("customers/erase.html", c=customer, form=form)
+    privacy.erase_customer(customer.id, actor=actor())
+    flash(_("The customer's personal data was erased."), "success")
+    return redirect_to(url_for(".show", customer_id=customer.id))
