@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from pelubot_web.extensions import db
@@ -152,6 +152,25 @@ def test_retry_after_is_honoured_even_above_the_backoff_cap(
 
     assert job.attempts == 1
     assert job.available_at >= before + timedelta(seconds=119)
+
+
+def test_flask_sync_status_names_the_stylist_whose_calendar_is_not_shared(
+    sync_app: Flask, emulator: EmulatorControl, runner: FlaskCliRunner
+) -> None:
+    svc, ana = _ana()
+    emulator.unregister_calendar(ANA_CAL)
+    res = book(ana, svc, f.local(f.next_weekday(3), 10))
+    assert run_sync_job(_reservation(res.id).sync_job_id or 0, worker_identity()).status == (
+        "failed"
+    )
+
+    result = runner.invoke(args=["sync", "status"])
+
+    assert result.exit_code == 0, result.output
+    assert "Stylist calendars with problems:" in result.output
+    assert "ana: 1 failed sync(s): 404 calendarNotFound: calendar ana@calendar.test" in (
+        result.output
+    )
 
 
 def test_retrying_a_failed_sync_reuses_its_row_so_no_failed_row_is_left_behind(
