@@ -5,7 +5,19 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 export PELUBOT_ENV ?= dev
 
-.PHONY: run test lint typecheck pytest venv bench clean
+# `make run`'s ports and instance folder (database, private Redis); the environment
+# overrides them (the make-run smoke test starts a second stack on free ports).
+run: export PELUBOT_WEB_PORT ?= 5000
+run: export PELUBOT_EMULATOR_PORT ?= 8085
+run: export PELUBOT_INSTANCE_DIR ?= $(CURDIR)/instance
+run: export PELUBOT_DATABASE_URL ?= sqlite:///$(PELUBOT_INSTANCE_DIR)/pelubot.sqlite3
+run: export PELUBOT_GCAL_EMULATOR_URL ?= http://127.0.0.1:$(PELUBOT_EMULATOR_PORT)
+run: export PELUBOT_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PELUBOT_WEB_PORT)
+
+# The tests that need no browser, worker process, server process or fuzzing.
+FAST_TESTS := not slow and not e2e
+
+.PHONY: run test check lint typecheck pytest system-packages venv bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,18 +29,28 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-## Start the whole app (web, worker, Calendar emulator) at http://127.0.0.1:5000
+## Start the whole app (web on gunicorn, worker, Calendar emulator) at http://127.0.0.1:5000,
+## with a demo salon: prints a login per role and the chatbot's demo API key (dev only)
 run: venv
-	@mkdir -p instance
+	@mkdir -p "$(PELUBOT_INSTANCE_DIR)"
 	@REDIS_URL=$$($(BIN)/python -m pelubot_web.devtools redis-url) && \
 	  export PELUBOT_REDIS_URL=$$REDIS_URL && \
 	  $(FLASK) db upgrade && \
-	  $(FLASK) seed-demo --if-empty && \
-	  echo "PeluBot: http://127.0.0.1:5000  (Redis: $$REDIS_URL)" && \
+	  $(FLASK) dev-salon && \
+	  echo "PeluBot: http://127.0.0.1:$$PELUBOT_WEB_PORT  (Redis: $$REDIS_URL)" && \
 	  exec $(BIN)/honcho start -f Procfile
 
-## Lint, format check, type check and the whole test suite
-test: venv lint typecheck pytest
+## Lint, format check, type check and the whole test suite (installs Chromium if needed)
+test: system-packages venv lint typecheck pytest
+
+## Fast lane while editing: lint, types and the tests marked neither slow nor e2e
+## (bytecode caching on: pytest's rewritten test modules are reused between runs)
+check: venv lint typecheck
+	PELUBOT_ENV=test PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -m "$(FAST_TESTS)"
+
+## What pip cannot install (Chromium, a font): apt-get as root, else one line saying what to run
+system-packages:
+	@scripts/system-packages
 
 lint:
 	$(BIN)/ruff check .
@@ -41,9 +63,11 @@ pytest:
 	PELUBOT_ENV=test $(BIN)/pytest
 
 ## Load benchmark (latency, sync lag, memory); results in bench/results/
+## Closed-loop 15-user mix on PostgreSQL: make bench BENCH_ARGS="--closed-loop --database-url postgresql://..."
+BENCH_ARGS ?=
 bench: venv
 	$(BIN)/pip install --quiet -r bench/requirements.txt
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

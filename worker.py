@@ -1,7 +1,7 @@
 """RQ worker entry point: ``python worker.py`` (run as many as you like).
 
 Builds the app once, preloads the task modules, recovers rows of dead workers, then
-runs the RQ worker on the calendar-sync queue together with the dispatcher thread
+runs the RQ worker on the calendar-sync and notification queues together with the dispatcher thread
 (due rows, lost rows, stale rows, busy-time imports, housekeeping, heartbeat). With
 ``PELUBOT_WORKER_METRICS_PORT`` set it serves its own Prometheus series there. SIGTERM lets the
 running job finish, then exits 0. If Redis goes away the worker waits for it.
@@ -24,8 +24,12 @@ from pelubot_web.extensions import db
 from pelubot_web.metrics import serve_worker_metrics
 from pelubot_web.observability import configure_logging
 from pelubot_web.services.sync_status import forget_worker
-from pelubot_web.tasks import calendar, pull  # noqa: F401  (preload before the first job)
-from pelubot_web.tasks.dispatcher import DispatcherThread, recover_stale_rows
+from pelubot_web.tasks import calendar, notify, pull  # noqa: F401  (preload before the first job)
+from pelubot_web.tasks.dispatcher import (
+    DispatcherThread,
+    recover_stale_notifications,
+    recover_stale_rows,
+)
 from pelubot_web.tasks.runtime import worker_identity
 
 log = logging.getLogger("pelubot.worker")
@@ -70,7 +74,7 @@ def main() -> int:
     if cfg.worker_metrics_port is not None:
         metrics_port = serve_worker_metrics(cfg.worker_metrics_host, cfg.worker_metrics_port)
     with app.app_context():
-        recovered = recover_stale_rows()
+        recovered = recover_stale_rows() + recover_stale_notifications()
         db.session.remove()
         log.info(
             "worker starting",
@@ -86,7 +90,10 @@ def main() -> int:
         try:
             while not PeluBotWorker.stop_requested:
                 worker = PeluBotWorker(
-                    [Queue(cfg.queue_name, connection=connection)],
+                    [
+                        Queue(cfg.queue_name, connection=connection),
+                        Queue(cfg.notify_queue_name, connection=connection),
+                    ],
                     connection=connection,
                     name=f"{name}-{int(time.time())}",
                     worker_ttl=WORKER_TTL_S,

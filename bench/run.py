@@ -52,7 +52,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
+def wait_http(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -92,6 +92,10 @@ def flask(env: dict[str, str], *args: str) -> str:
 
 
 def main() -> int:
+    if "--closed-loop" in sys.argv[1:]:
+        from bench.closed_loop import main as closed_loop
+
+        return closed_loop(sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", default="60s")
@@ -230,7 +234,8 @@ def collect(
     drained: bool,
     args: argparse.Namespace,
 ) -> dict[str, object]:
-    stats = list(csv.DictReader(open(tmp / "locust_stats.csv")))
+    with open(tmp / "locust_stats.csv") as stats_file:
+        stats = list(csv.DictReader(stats_file))
     requests: dict[str, dict[str, float]] = {}
     total = failures = 0
     for row in stats:

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pelubot_web import key_rotation
 from pelubot_web.config import Config, ConfigError, install_config
+from pelubot_web.inputs import DbIntConverter
 from pelubot_web.observability import PeluBotFlask
 
 __all__ = ["ConfigError", "create_app"]
@@ -41,6 +42,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    # Before any route exists: <int:...> then only matches ids the database can hold.
+    app.url_map.converters["int"] = DbIntConverter
     _apply_flask_config(app, cfg)
     if cfg.trusted_proxies:
         # Client IPs (rate limits, logs) and https come from the proxy's headers.

@@ -1,9 +1,9 @@
-"""``flask`` commands for operators: demo data, users, API keys."""
+"""``flask`` commands for operators: demo data, users, API keys, sync, notifications."""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import click
 from flask import Flask, current_app
@@ -16,7 +16,17 @@ from pelubot_web.extensions import db
 from pelubot_web.models import Stylist
 from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.models.user import API_SCOPES, ROLES
-from pelubot_web.services import accounts, calendar_health, demo, sync_status
+from pelubot_web.services import (
+    accounts,
+    calendar_health,
+    demo,
+    demo_staff,
+    demo_week,
+    notifications,
+    notify_status,
+    sync_status,
+    webhooks,
+)
 from pelubot_web.services.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage portal users.")
@@ -26,7 +36,7 @@ sync_cli = AppGroup("sync", help="Inspect and recover the calendar sync queue.")
 data_cli = AppGroup("data", help="Copy every row between databases (e.g. SQLite to PostgreSQL).")
 
 
-def _fail(exc: DomainError) -> None:
+def _fail(exc: DomainError) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(exc.message)
 
@@ -41,6 +51,31 @@ def seed_demo_command(if_empty: bool) -> None:
     created = demo.seed_demo(current_config().tz)
     summary = ", ".join(f"{count} {what}" for what, count in created.items())
     click.echo(f"Demo salon ready (created: {summary}).")
+
+
+@click.command("dev-salon")
+def dev_salon_command() -> None:
+    """Dev only: demo salon, a login per role, the chatbot's demo key, a busy week.
+
+    Idempotent; prints the logins and the key (``make run`` calls it at every start).
+    Refuses in stage and prod.
+    """
+    cfg = current_config()
+    try:
+        demo_staff.refuse_outside_dev(cfg)
+    except DomainError as exc:
+        _fail(exc)
+    created = demo.seed_demo(cfg.tz)
+    logins, created["logins"] = demo_staff.ensure_demo_logins(cfg)
+    key, key_created = demo_staff.ensure_demo_api_key(cfg)
+    created["API keys"] = int(key_created)
+    created.update(demo_week.seed_demo_week(cfg.tz))
+    summary = ", ".join(f"{count} {what}" for what, count in created.items())
+    click.echo(f"Demo salon ready (new: {summary}).")
+    click.echo("Demo logins (dev only; reset to these at every dev start):")
+    for login in logins:
+        click.echo(f"  {login.role:<10} {login.email:<40} {login.password}")
+    click.echo(f"Demo chatbot API key (X-API-Key, scope booking): {key}")
 
 
 @users_cli.command("create")
@@ -71,6 +106,31 @@ def create_api_key_command(name: str, scopes: tuple[str, ...]) -> None:
     click.echo(f"API key {created.api_key.name!r} ({created.api_key.scopes}):")
     click.echo(created.secret)
     click.echo("Store it now: it cannot be shown again.", err=True)
+
+
+@api_keys_cli.command("list")
+def list_api_keys_command() -> None:
+    """Every key: id, name, scopes, first characters, state and last use (never the key)."""
+    keys = accounts.list_api_keys()
+    if not keys:
+        click.echo("No API keys.")
+        return
+    for key in keys:
+        state = "active" if key.active else "revoked"
+        used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "never"
+        click.echo(f"#{key.id} {key.name} [{key.scopes}] {key.prefix}… {state}, last used {used}")
+
+
+@api_keys_cli.command("revoke")
+@click.argument("key")
+def revoke_api_key_command(key: str) -> None:
+    """Revoke a key by id or name; clients using it get 401 from their next request."""
+    try:
+        revoked = accounts.revoke_api_key(key)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Revoked API key #{revoked.id} {revoked.name!r}.")
 
 
 @sync_cli.command("status")
@@ -153,6 +213,78 @@ def sync_retry_command(job_id: int) -> None:
     click.echo(f"Job #{job.id} is {job.status}.")
 
 
+notify_cli = AppGroup("notify", help="Inspect and recover customer notifications.")
+webhooks_cli = AppGroup("webhooks", help="Manage webhook endpoints.")
+
+
+@notify_cli.command("status")
+@click.option("--failed", "show_failed", default=10, show_default=True, help="Failed rows to list.")
+def notify_status_command(show_failed: int) -> None:
+    """Notification counters by status and by kind × channel, and the latest failures."""
+    snapshot = notify_status.counts()
+    click.echo("Notifications:")
+    for status, count in snapshot.by_status.items():
+        click.echo(f"  {status:<11} {count}")
+    for (kind, channel), statuses in snapshot.by_kind_channel.items():
+        detail = ", ".join(f"{s}={n}" for s, n in sorted(statuses.items()))
+        click.echo(f"  {kind}/{channel}: {detail}")
+    if show_failed and snapshot.by_status.get("failed"):
+        failed, total = notify_status.list_notifications(status="failed", limit=show_failed)
+        click.echo(f"Failed ({total}):")
+        for row in failed:
+            click.echo(
+                f"  #{row.id} {row.kind}/{row.channel} reservation {row.reservation.uuid} "
+                f"attempts={row.attempts} {(row.last_error or '')[:100]}"
+            )
+
+
+@notify_cli.command("retry-failed")
+def notify_retry_failed_command() -> None:
+    """Send every failed notification again with a fresh attempt budget."""
+    ids = notifications.retry()
+    click.echo(f"Re-queued {len(ids)} failed notification(s).")
+
+
+@webhooks_cli.command("add")
+@click.option("--url", required=True)
+@click.option("--secret", default=None, help="Signing secret (made for you when omitted).")
+@click.option("--event", "events", multiple=True, type=click.Choice(webhooks.EVENT_TYPE_NAMES))
+def webhooks_add_command(url: str, secret: str | None, events: tuple[str, ...]) -> None:
+    """Register an endpoint (all events unless --event is given)."""
+    try:
+        endpoint = webhooks.add_endpoint(url, secret, list(events))
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(
+        f"Webhook endpoint #{endpoint.id} {endpoint.url} ({endpoint.event_types or 'all events'})"
+    )
+    if not secret:
+        click.echo(f"Signing secret: {endpoint.secret}")
+
+
+@webhooks_cli.command("list")
+def webhooks_list_command() -> None:
+    """Endpoints with their events and state."""
+    for endpoint in webhooks.list_endpoints():
+        state = "active" if endpoint.active else f"disabled ({endpoint.disabled_reason})"
+        click.echo(
+            f"#{endpoint.id} {endpoint.url} [{endpoint.event_types or 'all events'}] {state}"
+        )
+
+
+@webhooks_cli.command("remove")
+@click.argument("endpoint_id", type=int)
+def webhooks_remove_command(endpoint_id: int) -> None:
+    """Delete an endpoint and its delivery history."""
+    try:
+        webhooks.remove_endpoint(endpoint_id)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Removed webhook endpoint #{endpoint_id}.")
+
+
 @data_cli.command("export")
 @click.argument("path", type=click.File("w", encoding="utf-8", lazy=False))
 def data_export_command(path: TextIO) -> None:
@@ -191,8 +323,11 @@ def deploy_check_command(online: bool) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(dev_salon_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(notify_cli)
+    app.cli.add_command(webhooks_cli)
     app.cli.add_command(deploy_check_command)
     app.cli.add_command(data_cli)

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("dev", "test", "stage", "prod")
 GCAL_BACKENDS = ("google", "emulator", "disabled")
+MAIL_BACKENDS = ("smtp", "log", "disabled")
+SMTP_SCHEMES = ("smtp://", "smtp+starttls://", "smtps://")
+DEV_SMTP_URL = "smtp://127.0.0.1:8025"  # python -m pelubot_web.mail.catcher
 MIN_API_KEY_LENGTH = 32
 MIN_SECRET_KEY_LENGTH = 32
 # Who may scrape /metrics when PELUBOT_METRICS_ALLOWED_NETWORKS is unset: loopback and
@@ -37,7 +40,8 @@ DEV_METRICS_NETWORKS = (
 )
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# Settings never logged; each is read with _secret() so it also has a _FILE form.
+# Settings never logged. These, and the URLs that may carry a password (database, Redis,
+# SMTP), are read with _secret(), so each also has a PELUBOT_<NAME>_FILE form.
 SECRET_FIELDS = ("secret_key", "secret_key_fallbacks", "api_key", "metrics_token")
 
 
@@ -52,7 +56,7 @@ def _str(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     return value.strip()
 
 
-def _secret(env: Mapping[str, str], name: str) -> str | None:
+def _secret(env: Mapping[str, str], name: str, *, empty_ok: bool = False) -> str | None:
     """A secret from ``PELUBOT_<NAME>`` or from the file named by ``PELUBOT_<NAME>_FILE``.
 
     The file form is how Docker/Kubernetes secrets, Vault Agent and SSM / Secrets Manager
@@ -69,14 +73,14 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
         raise ConfigError(f"PELUBOT_{name}_FILE cannot be read: {exc.strerror} ({path})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"PELUBOT_{name}_FILE is not UTF-8 text ({path})") from None
-    if not content.strip():
+    if not content.strip() and not empty_ok:
         raise ConfigError(f"PELUBOT_{name}_FILE is empty ({path})")
     return content
 
 
 def _secret_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """Several secrets, comma or newline separated (``_FILE`` accepted)."""
-    raw = _secret(env, name) or ""
+    """Several secrets, comma or newline separated; an empty file is an empty list."""
+    raw = _secret(env, name, empty_ok=True) or ""
     return tuple(part.strip() for part in raw.replace("\n", ",").split(",") if part.strip())
 
 
@@ -116,6 +120,34 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     if value < minimum:
         raise ConfigError(f"PELUBOT_{name} must be >= {minimum}, got {value}")
     return value
+
+
+def _hours_list(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    try:
+        hours = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ConfigError(
+            f"PELUBOT_{name} must be hours separated by commas, got {raw!r}"
+        ) from None
+    if any(h < 1 or h > 24 * 14 for h in hours):
+        raise ConfigError(f"PELUBOT_{name} hours must be between 1 and 336, got {raw!r}")
+    return hours
+
+
+def parse_quiet_hours(raw: str) -> tuple[int, int] | None:
+    """``"21-9"`` -> ``(21, 9)`` (start hour, end hour, salon time); empty -> None."""
+    if not raw.strip():
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep or not start.strip().isdigit() or not end.strip().isdigit():
+        raise ConfigError(f"PELUBOT_NOTIFY_QUIET_HOURS must look like 21-9, got {raw!r}")
+    first, last = int(start), int(end)
+    if not (0 <= first <= 23 and 0 <= last <= 23) or first == last:
+        raise ConfigError(f"PELUBOT_NOTIFY_QUIET_HOURS must be two different hours 0-23: {raw!r}")
+    return first, last
 
 
 def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
@@ -226,6 +258,18 @@ class Config:
     booking_rate_limit: str = "30/minute"
     catalog_cache_ttl_s: float = 30.0
     redis_timeout_s: float = 1.0
+    # Customer notifications (email, webhooks).
+    mail_backend: str = "disabled"
+    smtp_url: str | None = None
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "PeluBot <reservas@localhost>"
+    salon_name: str = "PeluBot"
+    salon_address: str = ""
+    reminder_hours: tuple[int, ...] = (24,)
+    notify_quiet_hours: str = "21-9"
+    notify_queue_name: str = "notifications"
+    notify_max_attempts: int = 8
+    webhook_timeout_s: float = 5.0
     max_content_length: int = 64 * 1024
     # /metrics: client networks allowed to scrape (None = the environment's default, see
     # DEV_METRICS_NETWORKS) and/or a bearer token that is accepted from anywhere.
@@ -247,8 +291,8 @@ class Config:
         defaults = cls()
         values: dict[str, Any] = {
             "env": _str(env, "ENV", defaults.env),
-            "database_url": _str(env, "DATABASE_URL", defaults.database_url),
-            "redis_url": _str(env, "REDIS_URL", defaults.redis_url),
+            "database_url": _secret(env, "DATABASE_URL") or defaults.database_url,
+            "redis_url": _secret(env, "REDIS_URL") or defaults.redis_url,
             "secret_key": _secret(env, "SECRET_KEY"),
             "secret_key_fallbacks": _secret_list(env, "SECRET_KEY_FALLBACKS"),
             "api_key": _secret(env, "API_KEY"),
@@ -294,6 +338,7 @@ class Config:
             "metrics_allowed_networks": _networks(env, "METRICS_ALLOWED_NETWORKS"),
             "metrics_token": _secret(env, "METRICS_TOKEN"),
         }
+        values.update(_notify_settings(env, defaults, dev=values["env"] == "dev"))
         values.update(overrides)
         return cls(**values).validated()
 
@@ -304,12 +349,22 @@ class Config:
         """Check the settings for this environment; raise ConfigError naming the first bad one.
 
         Returns a copy with dev/test conveniences applied (a random dev secret key,
-        local no-auth switched off outside dev).
+        local no-auth switched off outside dev, the default /metrics networks).
         """
+        self._check_shapes()
+        if self.is_production_like:
+            self._check_production_secrets()
+            if self.gcal_backend == "google" and not self.gcal_credentials_file:
+                raise ConfigError("PELUBOT_GCAL_CREDENTIALS_FILE is required when backend=google")
+        changes = self._normalised_urls() | self._environment_defaults()
+        return replace(self, **changes) if changes else self
+
+    def _check_shapes(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ConfigError(f"PELUBOT_ENV must be one of {', '.join(ENVIRONMENTS)}")
         if self.gcal_backend not in GCAL_BACKENDS:
             raise ConfigError(f"PELUBOT_GCAL_BACKEND must be one of {', '.join(GCAL_BACKENDS)}")
+        self._check_notify_settings()
         if self.catalog_cache_ttl_s > 30:
             raise ConfigError("PELUBOT_CATALOG_CACHE_TTL_S must be at most 30 seconds")
         try:
@@ -323,27 +378,40 @@ class Config:
         if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("PELUBOT_REDIS_URL must be a redis://, rediss:// or unix:// URL")
 
-        changes: dict[str, Any] = {}
+    def _normalised_urls(self) -> dict[str, Any]:
         if self.database_url.startswith("postgres://"):
-            changes["database_url"] = "postgresql+psycopg://" + self.database_url[11:]
-        elif self.database_url.startswith("postgresql://"):
-            changes["database_url"] = "postgresql+psycopg://" + self.database_url[13:]
-        if self.is_production_like:
-            self._check_production_secrets()
-            if self.gcal_backend == "google" and not self.gcal_credentials_file:
-                raise ConfigError("PELUBOT_GCAL_CREDENTIALS_FILE is required when backend=google")
-        elif not self.secret_key:
+            return {"database_url": "postgresql+psycopg://" + self.database_url[11:]}
+        if self.database_url.startswith("postgresql://"):
+            return {"database_url": "postgresql+psycopg://" + self.database_url[13:]}
+        return {}
+
+    def _environment_defaults(self) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if not self.is_production_like and not self.secret_key:
             # dev/test only: an ephemeral key (sessions end at restart), never a fixed string.
             changes["secret_key"] = secrets.token_urlsafe(32)
         if self.allow_local_no_auth and self.env != "dev":
             log.warning("PELUBOT_ALLOW_LOCAL_NO_AUTH is ignored outside dev (env=%s)", self.env)
             changes["allow_local_no_auth"] = False
-        if self.allow_local_no_auth and self.env == "dev":
+        elif self.allow_local_no_auth:
             warn_if_open_without_auth(self, [self.bind_host])
         if self.metrics_allowed_networks is None:
             default = () if self.is_production_like else DEV_METRICS_NETWORKS
             changes["metrics_allowed_networks"] = default
-        return replace(self, **changes) if changes else self
+        return changes
+
+    @property
+    def quiet_hours(self) -> tuple[int, int] | None:
+        return parse_quiet_hours(self.notify_quiet_hours)
+
+    def _check_notify_settings(self) -> None:
+        if self.mail_backend not in MAIL_BACKENDS:
+            raise ConfigError(f"PELUBOT_MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}")
+        if self.mail_backend == "smtp" and not self.smtp_url:
+            raise ConfigError("PELUBOT_SMTP_URL is required when PELUBOT_MAIL_BACKEND=smtp")
+        if self.smtp_url and not self.smtp_url.startswith(SMTP_SCHEMES):
+            raise ConfigError(f"PELUBOT_SMTP_URL must start with one of {', '.join(SMTP_SCHEMES)}")
+        parse_quiet_hours(self.notify_quiet_hours)
 
     def _check_production_secrets(self) -> None:
         """Stage/prod refuse a missing or guessable API key or cookie-signing key."""
@@ -373,10 +441,30 @@ class Config:
             value = getattr(self, f.name)
             if f.name in SECRET_FIELDS and value:
                 value = "***"
-            elif f.name in ("database_url", "redis_url") and isinstance(value, str):
+            elif f.name in ("database_url", "redis_url", "smtp_url") and isinstance(value, str):
                 value = _redact_url(value)
             out[f.name] = value
         return out
+
+
+def _notify_settings(env: Mapping[str, str], defaults: Config, *, dev: bool) -> dict[str, Any]:
+    # In dev, mail goes to the local catcher that `make run` starts (like the Calendar
+    # emulator); elsewhere nothing is sent until SMTP is configured.
+    return {
+        "mail_backend": _str(env, "MAIL_BACKEND", "smtp" if dev else defaults.mail_backend),
+        # May carry the SMTP password: a secret, so PELUBOT_SMTP_URL_FILE works too.
+        "smtp_url": _secret(env, "SMTP_URL") or (DEV_SMTP_URL if dev else None),
+        "smtp_timeout_s": _float(env, "SMTP_TIMEOUT_S", defaults.smtp_timeout_s, 0.1),
+        "mail_from": _str(env, "MAIL_FROM", defaults.mail_from),
+        "salon_name": _str(env, "SALON_NAME", defaults.salon_name),
+        "salon_address": _str(env, "SALON_ADDRESS", defaults.salon_address),
+        "reminder_hours": _hours_list(env, "REMINDER_HOURS", defaults.reminder_hours),
+        # Unlike other settings, an empty value means something: no quiet hours.
+        "notify_quiet_hours": env.get("PELUBOT_NOTIFY_QUIET_HOURS", defaults.notify_quiet_hours),
+        "notify_queue_name": _str(env, "NOTIFY_QUEUE_NAME", defaults.notify_queue_name),
+        "notify_max_attempts": _int(env, "NOTIFY_MAX_ATTEMPTS", defaults.notify_max_attempts, 1),
+        "webhook_timeout_s": _float(env, "WEBHOOK_TIMEOUT_S", defaults.webhook_timeout_s, 0.1),
+    }
 
 
 def _redact_url(url: str) -> str:

@@ -98,14 +98,16 @@ def import_data(engine: Engine, lines: Iterable[str]) -> dict[str, int]:
     header = _read_header(next(rows, ""))
     known = {table.name: table for table in tables()}
     counts = dict.fromkeys(known, 0)
-    with engine.connect().execution_options(**write_transaction_options()) as conn:
-        with conn.begin():
-            _check_target(conn, header["revision"], known.values())
-            for table, batch in _batches(rows, known):
-                _insert(conn, table, batch)
-                counts[table.name] += len(batch)
-            if conn.dialect.name == "postgresql":
-                _advance_sequences(conn, known.values())
+    with (
+        engine.connect().execution_options(**write_transaction_options()) as conn,
+        conn.begin(),
+    ):
+        _check_target(conn, header["revision"], known.values())
+        for table, batch in _batches(rows, known):
+            _insert(conn, table, batch)
+            counts[table.name] += len(batch)
+        if conn.dialect.name == "postgresql":
+            _advance_sequences(conn, known.values())
     return counts
 
 

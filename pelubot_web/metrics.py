@@ -46,6 +46,8 @@ __all__ = [
     "WORKER_LAST_CYCLE",
     "serve_worker_metrics",
     "SYNC_OUTCOMES",
+    "NOTIFICATIONS",
+    "NOTIFICATION_LAG",
 ]
 
 RESERVATION_ACTIONS = Counter(
@@ -72,6 +74,18 @@ SYNC_OUTCOMES = Counter(
     "pelubot_sync_outcomes_total",
     "Calendar sync attempts by outcome (succeeded, retry, failed)",
     ["outcome"],
+)
+NOTIFICATIONS = Counter(
+    "pelubot_notifications_total",
+    "Notification attempts by channel (email, webhook), kind and outcome "
+    "(sent, retry, failed, skipped)",
+    ["channel", "kind", "outcome"],
+)
+NOTIFICATION_LAG = Histogram(
+    "pelubot_notification_delivery_lag_seconds",
+    "Time from a notification's due time to its delivery",
+    ["channel"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
 )
 
 GOOGLE_CALL_DURATION = Histogram(

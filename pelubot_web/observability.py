@@ -28,11 +28,16 @@ access_log = logging.getLogger("pelubot.access")
 # Routes whose path carries a secret (a rule argument named ``token``).
 SECRET_PATH = re.compile(r"(/book/manage/)[^/?#\s\"']+")
 TOKEN_PLACEHOLDER = "<token>"
+# Query parameters that carry a customer's name or phone (desk search, API filter).
+PERSONAL_QUERY = re.compile(r"([?&](?:q|phone)=)[^&#\s\"']*")
+REDACTED = "<redacted>"
 
 
 def redact_secret_paths(text: str) -> str:
-    """``/book/manage/abc...`` -> ``/book/manage/<token>`` anywhere in ``text``."""
-    return SECRET_PATH.sub(rf"\1{TOKEN_PLACEHOLDER}", text)
+    """``/book/manage/abc...`` -> ``/book/manage/<token>`` anywhere in ``text``, and the
+    values of customer search parameters (``?q=Lucía``, ``&phone=...``) hidden."""
+    text = SECRET_PATH.sub(rf"\1{TOKEN_PLACEHOLDER}", text)
+    return PERSONAL_QUERY.sub(rf"\1{REDACTED}", text)
 
 
 def loggable_path() -> str:
@@ -81,6 +86,17 @@ class RedactSecretPaths(logging.Filter):
         return True
 
 
+def quiet_alembic(record: logging.LogRecord) -> bool:
+    """Keep from Alembic only warnings and the line per migration applied.
+
+    Every ``flask`` command would otherwise start with its plugin set-up and dialect
+    notes at INFO ("setup plugin ...", "Context impl ...").
+    """
+    if not record.name.startswith("alembic") or record.levelno >= logging.WARNING:
+        return True
+    return record.getMessage().startswith(("Running upgrade", "Running downgrade"))
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Install the JSON formatter on the root logger once (idempotent)."""
     root = logging.getLogger()
@@ -88,6 +104,7 @@ def configure_logging(level: int = logging.INFO) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(quiet_alembic)
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("werkzeug").addFilter(RedactSecretPaths())

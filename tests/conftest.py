@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -40,6 +42,30 @@ def _base_database_url() -> str | None:
 
 PG_BASE_URL = _base_database_url()
 DIALECT = "postgresql" if PG_BASE_URL else "sqlite"
+# werkzeug's pbkdf2 with few rounds: scrypt costs ~0.1 s of CPU per hash, and most web
+# tests create several users, which alone would take `make check` past a minute. Hashing
+# and checking stay real; only the work factor is lower (subprocesses keep scrypt).
+TEST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres_only(reason=...)``: skipped, visibly, on a SQLite run."""
+    if DIALECT == "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres_only")
+        if marker is not None:
+            why = marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL: {why}".rstrip(": ")))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    from pelubot_web.services import passwords
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH_METHOD)
+        yield
 
 
 class DatabaseFactory:
@@ -136,10 +162,33 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+class SessionTemplateCache(BytecodeCache):
+    """Compiled templates shared by the test apps (each app has its own Jinja environment).
+
+    Keyed by template name and source checksum, as Jinja's own caches are, so an edited
+    template is compiled again. Compiling every template once per test was a fifth of
+    the fast lane's time.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SessionTemplateCache()
+
+
 @pytest.fixture
 def app(config: Config) -> Iterator[Flask]:
     application = create_app(config)
     application.test_client_class = IsolatedClient
+    application.jinja_env.bytecode_cache = TEMPLATE_CACHE
     with application.app_context():
         _clean_database(application)
         yield application

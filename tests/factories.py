@@ -6,6 +6,7 @@ import itertools
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
@@ -215,3 +216,19 @@ def service_account_file(directory: Path) -> str:
     path = directory / "service-account.json"
     path.write_text(json.dumps(info))
     return str(path)
+
+
+M = TypeVar("M")
+
+
+def stored(model: type[M], ident: object) -> M:
+    """The row as the database has it now; the test fails if it is gone."""
+    row = db.session.get(model, ident)
+    assert row is not None, f"no {model.__name__} {ident!r}"
+    return row
+
+
+def sync_job_id(reservation: Reservation) -> int:
+    """The reservation's outbox row id; every recorded change has one."""
+    assert reservation.sync_job_id is not None, f"reservation {reservation.uuid} has no sync job"
+    return reservation.sync_job_id

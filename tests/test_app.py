@@ -107,7 +107,8 @@ def test_ready_stays_200_but_degraded_naming_redis_when_redis_is_down(
     body = response.get_json()
     assert response.status_code == 200
     assert body["status"] == "degraded"
-    assert "redis" in body["failing"] and "database" not in body["failing"]
+    assert "redis" in body["failing"]
+    assert "database" not in body["failing"]
     assert "Connection" in body["checks"]["redis"]["error"]
 
 
@@ -167,7 +168,8 @@ def test_ready_bounds_a_hung_redis_with_a_timeout(
     response = app.test_client().get("/ready")
     body = response.get_json()
     assert response.status_code == 200
-    assert "redis" in body["failing"] and "database" not in body["failing"]
+    assert "redis" in body["failing"]
+    assert "database" not in body["failing"]
     assert "time" in body["checks"]["redis"]["error"].lower()
 
 
@@ -241,7 +243,8 @@ def test_each_request_is_logged_as_one_line_with_its_id(
         line = JsonFormatter().format(record)
     finally:
         request_id_var.reset(token)
-    assert '"request_id": "req-42"' in line and '"status": 401' in line
+    assert '"request_id": "req-42"' in line
+    assert '"status": 401' in line
 
 
 def test_behind_a_trusted_proxy_the_client_ip_comes_from_x_forwarded_for(

@@ -62,7 +62,8 @@ def test_prod_with_strong_secrets_starts() -> None:
 def test_dev_gets_a_random_secret_key_never_a_fixed_one() -> None:
     first = Config.from_env({"PELUBOT_ENV": "dev"})
     second = Config.from_env({"PELUBOT_ENV": "dev"})
-    assert first.secret_key and second.secret_key
+    assert first.secret_key
+    assert second.secret_key
     assert first.secret_key != second.secret_key
 
 
@@ -227,3 +228,18 @@ def test_secret_key_fallbacks_are_a_list_from_the_environment_or_a_file(tmp_path
 def test_the_api_key_cannot_be_a_secret_key_fallback() -> None:
     with pytest.raises(ConfigError, match="PELUBOT_SECRET_KEY_FALLBACKS"):
         Config.from_env(prod_env(PELUBOT_SECRET_KEY_FALLBACKS=GOOD_KEY))
+
+
+def test_an_empty_fallbacks_file_means_no_rotation_in_progress(tmp_path: Path) -> None:
+    path = tmp_path / "fallbacks"
+    path.write_text("\n", encoding="utf-8")
+    cfg = Config.from_env(prod_env(PELUBOT_SECRET_KEY_FALLBACKS_FILE=str(path)))
+    assert cfg.secret_key_fallbacks == ()
+
+
+def test_urls_with_passwords_can_come_from_files(tmp_path: Path) -> None:
+    path = tmp_path / "database_url"
+    path.write_text("postgresql://pelubot:s3cret@db.internal/pelubot\n", encoding="utf-8")
+    cfg = Config.from_env(prod_env(PELUBOT_DATABASE_URL_FILE=str(path)))
+    assert cfg.database_url == "postgresql+psycopg://pelubot:s3cret@db.internal/pelubot"
+    assert "s3cret" not in str(cfg.redacted())

@@ -31,11 +31,13 @@ def test_a_crash_under_the_api_is_problem_json_logged_by_the_api_handler(
     assert response.status_code == 500
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
-    assert body["status"] == 500 and body["code"] == "internal_server_error"
+    assert body["status"] == 500
+    assert body["code"] == "internal_server_error"
     assert "kaboom" not in response.get_data(as_text=True)
     # api/errors.handle_internal_error ran: it logs the original exception.
     logged = [r for r in caplog.records if r.getMessage() == "unhandled error in an API request"]
-    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert len(logged) == 1
+    assert logged[0].exc_info is not None
     assert isinstance(logged[0].exc_info[1], RuntimeError)
 
 
@@ -44,15 +46,18 @@ def test_a_crash_in_the_staff_portal_is_the_html_500_page(crashing_client: Flask
     assert response.status_code == 500
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert "Algo ha fallado por nuestra parte" in html and "kaboom" not in html
+    assert "Algo ha fallado por nuestra parte" in html
+    assert "kaboom" not in html
 
 
 def test_unknown_paths_follow_the_same_split(client: FlaskClient) -> None:
     api = client.get("/api/nothing-here")
-    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+    assert api.status_code == 404
+    assert api.mimetype == "application/problem+json"
     assert client.get("/api").mimetype == "application/problem+json"
     page = client.get("/apiary")
-    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert page.status_code == 404
+    assert page.mimetype == "text/html"
 
 
 def test_the_handlers_are_registered_once_and_the_api_adds_none(app: Flask) -> None:

@@ -28,19 +28,39 @@ class PaginationQuerySchema(ma.Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
+CURSOR_FIELDS: dict[str, fields.Field] = {
+    "total": fields.Integer(
+        required=True,
+        metadata={"description": "Matching items; when `total_exact` is false, at least this"},
+    ),
+    "total_exact": fields.Boolean(
+        required=True,
+        metadata={"description": "False when counting stopped at the cap (see docs/api.md)"},
+    ),
+    "next_after": fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `after` for the next page; null on the last page"},
+    ),
+}
+
+
 @cache
-def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
-    """The page schema of ``item_schema`` (one class per item schema, so OpenAPI names it)."""
+def page_schema(item_schema: type[ma.Schema], cursor: bool = False) -> type[ma.Schema]:
+    """The page schema of ``item_schema`` (one class per item schema, so OpenAPI names it).
+
+    ``cursor`` adds the keyset fields of lists that also page with ``after``.
+    """
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
-    return ma.Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item_schema), required=True),
-            "total": fields.Integer(required=True),
-            "limit": fields.Integer(required=True),
-            "offset": fields.Integer(required=True),
-        },
-        name=name,
-    )
+    page_fields: dict[str, fields.Field] = {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "total": fields.Integer(required=True),
+        "limit": fields.Integer(required=True),
+        "offset": fields.Integer(required=True),
+    }
+    if cursor:
+        page_fields.update(CURSOR_FIELDS)
+    return ma.Schema.from_dict(page_fields, name=name)
 
 
 def page(items: list[Any], total: int, query: dict[str, Any]) -> dict[str, Any]:

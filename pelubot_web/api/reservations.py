@@ -25,6 +25,7 @@ from pelubot_web.api.schemas import (
 from pelubot_web.models import IdempotencyRecord, Reservation
 from pelubot_web.services import booking, idempotency
 from pelubot_web.services.errors import Conflict
+from pelubot_web.services.reservation_list import TOTAL_CAP, ReservationFilter, reservation_page
 
 blp = api_blueprint("reservations", __name__, description="Book and manage reservations")
 
@@ -50,19 +51,31 @@ def _json_response(body: str, status: int, headers: dict[str, str]) -> Response:
 class ReservationCollection(MethodView):
     @require_scope("booking")
     @blp.arguments(ReservationListQuerySchema, location="query")
-    @blp.response(200, page_schema(ReservationSchema))
-    @blp.doc(summary="List reservations (by start, then id)")
+    @blp.response(200, page_schema(ReservationSchema, cursor=True))
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(
+        summary="List reservations (by start, then id)",
+        description="Page with `offset`, or with `after` (the previous page's "
+        "`next_after`) for deep pages. `total` is exact up to "
+        f"{TOTAL_CAP}; above that `total_exact` is false and `total` is {TOTAL_CAP}.",
+    )
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        items, total = booking.list_reservations(
+        result = reservation_page(
+            ReservationFilter(
+                stylist_id=query.get("professional_id"),
+                start_from=query.get("start_from"),
+                start_to=query.get("start_to"),
+                status=query.get("status"),
+                phone=query.get("phone"),
+            ),
             limit=query["limit"],
             offset=query["offset"],
-            stylist_id=query.get("professional_id"),
-            start_from=query.get("start_from"),
-            start_to=query.get("start_to"),
-            status=query.get("status"),
-            phone=query.get("phone"),
+            after=query.get("after"),
         )
-        return page(items, total, query)
+        return page(result.items, result.total, query) | {
+            "total_exact": result.total_exact,
+            "next_after": result.next_after,
+        }
 
     @require_scope("booking")
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
@@ -101,6 +114,7 @@ class ReservationCollection(MethodView):
                 notes=data.get("notes"),
                 source=SOURCE,
                 on_created=remember,
+                language=data["language"],
             )
         except Conflict:
             # A concurrent request with the same key may have won: answer as it did.
@@ -146,7 +160,7 @@ class ReservationItem(MethodView):
             start=data.get("start"),
             stylist_id=data.get("professional_id"),
             service_id=data.get("service_id"),
-            notes=data["notes"] if "notes" in data else booking.UNCHANGED,
+            notes=data.get("notes", booking.UNCHANGED),
             source=SOURCE,
         )
 

@@ -13,8 +13,9 @@ import marshmallow as ma
 from marshmallow import fields, pre_dump, validate, validates_schema
 
 from pelubot_web.api.pagination import PaginationQuerySchema
+from pelubot_web.inputs import MAX_DATE, MAX_DB_INT, MIN_DATE, has_control_chars
 from pelubot_web.models import Reservation
-from pelubot_web.models.reservation import ReservationStatus, SyncStatus
+from pelubot_web.models.reservation import LANGUAGES, ReservationStatus, SyncStatus
 from pelubot_web.services.availability import MAX_DAYS, salon_tz
 
 __all__ = [
@@ -38,18 +39,18 @@ __all__ = [
     "sync_view",
 ]
 
-MAX_ID = 2**31 - 1
-# Bookings are in this century: keeps date arithmetic far from datetime's limits.
-MIN_DATE = date(2000, 1, 1)
-MAX_DATE = date(2100, 12, 31)
+MAX_ID = MAX_DB_INT
+MAX_SLOTS_LIMIT = 1000
 
 
-def Id(**kwargs: Any) -> fields.Integer:  # reads like a field class
-    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:  # reads like a field class
+    """An id: a JSON integer (``2.7`` or ``"2"`` is a 422, never truncated); query
+    strings pass ``strict=False`` since their values are always text."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def _no_control_chars(value: str) -> None:
-    if any(ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 127 for ch in value):
+    if has_control_chars(value):
         raise ma.ValidationError("Control characters are not allowed.")
 
 
@@ -105,20 +106,29 @@ class ProfessionalListSchema(ma.Schema):
 
 
 class ProfessionalsQuerySchema(ma.Schema):
-    service_id = Id(metadata={"description": "Only professionals offering this service"})
+    service_id = Id(
+        strict=False, metadata={"description": "Only professionals offering this service"}
+    )
 
 
 # --- availability ----------------------------------------------------------------------
 
 
 class SlotsQuerySchema(ma.Schema):
-    service_id = Id(required=True)
+    service_id = Id(strict=False, required=True)
     date = BoundedDate(required=True, metadata={"description": "First day (salon local date)"})
-    professional_id = Id(metadata={"description": "Omit for any professional"})
+    professional_id = Id(strict=False, metadata={"description": "Omit for any professional"})
     days = fields.Integer(
         load_default=1,
         validate=validate.Range(min=1, max=MAX_DAYS),
         metadata={"description": f"Number of days from `date` (1-{MAX_DAYS})"},
+    )
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_SLOTS_LIMIT),
+        metadata={
+            "description": "Only the first N slots (by start, then professional), e.g. "
+            "the first 5 free times of the coming week; cheaper than the whole list"
+        },
     )
 
 
@@ -155,6 +165,11 @@ class ReservationCreateSchema(ma.Schema):
     start = SalonDateTime(required=True, metadata={"example": "2027-03-29T10:00:00+02:00"})
     customer = fields.Nested(CustomerInputSchema, required=True)
     notes = fields.String(allow_none=True, validate=[validate.Length(max=1000), _no_control_chars])
+    language = fields.String(
+        load_default="es",
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "The customer's language: their emails are written in it"},
+    )
 
 
 class ReservationUpdateSchema(ma.Schema):
@@ -222,6 +237,7 @@ class ReservationSchema(ma.Schema):
     customer = fields.Nested(CustomerSchema, required=True)
     notes = fields.String(required=True, allow_none=True)
     source = fields.String(required=True)
+    language = fields.String(required=True, metadata={"enum": LANGUAGES})
     price_cents = fields.Integer(required=True)
     currency = fields.String(required=True)
     version = fields.Integer(required=True)
@@ -247,6 +263,7 @@ class ReservationSchema(ma.Schema):
             },
             "notes": obj.notes,
             "source": obj.source,
+            "language": obj.language,
             "price_cents": obj.price_cents,
             "currency": obj.currency,
             "version": obj.version,
@@ -257,7 +274,14 @@ class ReservationSchema(ma.Schema):
 
 
 class ReservationListQuerySchema(PaginationQuerySchema):
-    professional_id = Id()
+    after = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "The `next_after` of the previous page: keyset paging, as fast "
+            "on page 10,000 as on page 1 (not with `offset`)"
+        },
+    )
+    professional_id = Id(strict=False)
     start_from = SalonDateTime(metadata={"description": "Inclusive"})
     start_to = SalonDateTime(metadata={"description": "Exclusive"})
     status = fields.String(validate=validate.OneOf(tuple(ReservationStatus)))

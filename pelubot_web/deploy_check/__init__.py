@@ -27,6 +27,7 @@ OFFLINE_CHECKS: tuple[Check, ...] = (
     settings.check_public_base_url,
     settings.check_proxies,
     settings.check_timezone,
+    settings.check_metrics,
     services.check_database,
     services.check_redis,
     services.check_worker,

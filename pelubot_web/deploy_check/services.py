@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from pelubot_web.config import Config, current_config
+from pelubot_web.config import current_config
 from pelubot_web.deploy_check.findings import Finding, error, ok, warning
 from pelubot_web.extensions import db
 from pelubot_web.gcal import GoogleCalendarError
@@ -26,17 +26,13 @@ from pelubot_web.tasks.runtime import calendar_gateway
 WRITE_ROLES = ("owner", "writer")
 
 
-def _config(app: Flask) -> Config:
-    return current_config(app)
-
-
 def _short(exc: BaseException) -> str:
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first_line}"[:200]
 
 
 def check_database(app: Flask) -> Iterator[Finding]:
-    cfg = _config(app)
+    cfg = current_config(app)
     if cfg.database_url.startswith("sqlite"):
         yield warning(
             "database",
@@ -85,7 +81,7 @@ def check_worker(app: Flask) -> Iterator[Finding]:
 
 
 def check_google_credentials(app: Flask) -> Iterator[Finding]:
-    cfg = _config(app)
+    cfg = current_config(app)
     if cfg.gcal_backend == "disabled":
         yield warning("google", "PELUBOT_GCAL_BACKEND=disabled: reservations are not mirrored")
         return
@@ -121,7 +117,7 @@ def _service_account_email(path: str) -> str:
 
 def check_calendar_access(app: Flask) -> Iterator[Finding]:
     """Online: each active stylist's calendar is shared with us with write access."""
-    if _config(app).gcal_backend == "disabled":
+    if current_config(app).gcal_backend == "disabled":
         yield warning("calendars", "backend disabled: calendar access not checked")
         return
     with app.app_context():

@@ -2,6 +2,7 @@
 
 from pelubot_web.models.audit import AuditEntry
 from pelubot_web.models.catalog import Service, Stylist, StylistService
+from pelubot_web.models.notify import Notification, WebhookEndpoint
 from pelubot_web.models.reservation import Customer, IdempotencyRecord, Reservation
 from pelubot_web.models.schedule import BookingRules, SalonClosure, TimeOff, WorkingHours
 from pelubot_web.models.sync import CalendarPullState, CalendarSyncJob, ExternalBusy
@@ -16,6 +17,7 @@ __all__ = [
     "Customer",
     "ExternalBusy",
     "IdempotencyRecord",
+    "Notification",
     "Reservation",
     "SalonClosure",
     "Service",
@@ -24,5 +26,6 @@ __all__ = [
     "TimeOff",
     "User",
     "UserLogin",
+    "WebhookEndpoint",
     "WorkingHours",
 ]

@@ -58,6 +58,7 @@ class SyncStatus(StrEnum):
 
 
 SOURCES = ("chatbot", "portal", "booking_page")
+LANGUAGES = ("es", "en")
 
 
 def fold_text(value: str) -> str:
@@ -74,6 +75,8 @@ class Customer(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     email: Mapped[str | None] = mapped_column(String(254))
+    # Set when the customer unsubscribed from reminders and change notices (one click).
+    email_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # " <folded name> ": kept in step with ``name`` by the hooks below, so every writer
     # (booking, desk, API, tests) leaves it right; word-prefix search uses LIKE '% word%'.
@@ -108,9 +111,14 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint(sql_in("status", tuple(ReservationStatus)), name="status_valid"),
         CheckConstraint(sql_in("source", SOURCES), name="source_valid"),
         CheckConstraint(sql_in("sync_status", tuple(SyncStatus)), name="sync_status_valid"),
-        Index("ix_reservations_stylist_start", "stylist_id", "start_at"),
+        # List order is (start_at, id): with id in each index, a page's ids come from an
+        # index-only scan and a keyset cursor seeks (migration 0007_perf).
+        Index("ix_reservations_stylist_start_id", "stylist_id", "start_at", "id"),
         Index("ix_reservations_start", "start_at", "id"),
-        Index("ix_reservations_status", "status"),
+        Index("ix_reservations_status_start_id", "status", "start_at", "id"),
+        # Availability reads a stylist's rows with busy_until > window start: history (the
+        # bulk of the table) ends before it, so this stays small at any table size.
+        Index("ix_reservations_stylist_busy_until", "stylist_id", "busy_until"),
         # PostgreSQL: the database itself refuses overlapping live reservations of a stylist.
         ExcludeConstraint(
             ("stylist_id", "="),
@@ -144,6 +152,8 @@ class Reservation(db.Model):  # type: ignore[name-defined,misc]
     version: Mapped[int] = mapped_column(default=1)
     # SHA-256 of the customer's manage-my-booking token (the token itself is never stored).
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The language the customer booked in: their emails are written in it.
+    language: Mapped[str] = mapped_column(String(5), default="es", server_default="es")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.security import check_password_hash
 
 from pelubot_web.extensions import db
+from pelubot_web.inputs import MAX_DB_INT
 from pelubot_web.models import ApiKey, Stylist, User
 from pelubot_web.models.types import utcnow
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services.errors import Conflict, EmailTaken, InvalidInput, NotFound
-from pelubot_web.services.passwords import hash_new_password
+from pelubot_web.services.passwords import hash_new_password, hash_password
 
+log = logging.getLogger(__name__)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 API_KEY_PREFIX = "pb_"
 
@@ -77,7 +83,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_hex(16))
+    return hash_password(secrets.token_hex(16))
 
 
 def hash_api_key(key: str) -> str:
@@ -90,25 +96,92 @@ class CreatedApiKey:
     secret: str  # shown once, never stored
 
 
-def create_api_key(name: str, scopes: list[str]) -> CreatedApiKey:
-    name = name.strip()
-    if not name or len(name) > 120:
-        raise InvalidInput("name must be 1-120 characters", field="name")
+def _check_scopes(scopes: list[str]) -> str:
     bad = [s for s in scopes if s not in API_SCOPES]
     if bad or not scopes:
         raise InvalidInput(f"scopes must be among {', '.join(API_SCOPES)}", field="scope")
+    return " ".join(sorted(set(scopes)))
+
+
+def create_api_key(name: str, scopes: list[str], *, secret: str | None = None) -> CreatedApiKey:
+    """Create a key; a random secret unless one is given (the dev demo key is fixed)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("name must be 1-120 characters", field="name")
+    scope_text = _check_scopes(scopes)
     if db.session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise Conflict(f"an API key named {name!r} already exists", field="name")
-    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(
-        name=name,
-        key_hash=hash_api_key(secret),
-        prefix=secret[:10],
-        scopes=" ".join(sorted(set(scopes))),
-    )
+    secret = secret or API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, key_hash=hash_api_key(secret), prefix=secret[:10], scopes=scope_text)
     db.session.add(key)
     db.session.commit()
     return CreatedApiKey(api_key=key, secret=secret)
+
+
+def list_api_keys() -> list[ApiKey]:
+    """Every API key, active first, then by name (hashes only; secrets are never kept)."""
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.active.desc(), ApiKey.name)))
+
+
+def revoke_api_key(name_or_id: str | int) -> ApiKey:
+    """Revoke a key by id or name; its next request is a 401. Revoking twice is harmless."""
+    query = select(ApiKey)
+    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        key_id = int(name_or_id)
+        if not 0 < key_id <= MAX_DB_INT:
+            raise NotFound(f"no API key {name_or_id!r}", field="key")
+        query = query.where(ApiKey.id == key_id)
+    else:
+        query = query.where(ApiKey.name == str(name_or_id).strip())
+    key = db.session.scalar(query)
+    if key is None:
+        raise NotFound(f"no API key {name_or_id!r}", field="key")
+    key.active = False
+    db.session.commit()
+    return key
+
+
+def _touch_last_used(key: ApiKey) -> None:
+    """Record use at most once a minute per key, in its own short transaction.
+
+    The conditional UPDATE makes concurrent requests of several processes write once;
+    a failure (database busy) never fails the API call it accompanies. Called during
+    authentication, before the request has written anything.
+    """
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    key_id = key.id  # read before the commit below expires the object
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return  # never end someone's unit of work; the next call records the use
+    # End the session's read transaction first: on SQLite a WAL read snapshot older than
+    # this commit could not be upgraded to a write later in the same request.
+    session.commit()
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.id == key_id,
+                    or_(
+                        ApiKey.last_used_at.is_(None),
+                        ApiKey.last_used_at < now - LAST_USED_RESOLUTION,
+                    ),
+                )
+                .values(last_used_at=now)
+            )
+    except SQLAlchemyError:
+        log.warning("could not record API key use", extra={"api_key_id": key_id})
+
+
+def reset_api_key(key: ApiKey, scopes: list[str], *, secret: str) -> None:
+    """Give an existing key this secret and these scopes, and make it active again."""
+    key.key_hash = hash_api_key(secret)
+    key.prefix = secret[:10]
+    key.scopes = _check_scopes(scopes)
+    key.active = True
+    db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -136,4 +209,6 @@ def principal_for_key(presented: str, bootstrap_key: str | None) -> Principal | 
     key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     if key is None or not key.active or not hmac.compare_digest(key.key_hash, digest):
         return None
-    return Principal(name=key.name, scopes=key.scope_set, key_id=key.id)
+    principal = Principal(name=key.name, scopes=key.scope_set, key_id=key.id)
+    _touch_last_used(key)
+    return principal

@@ -19,9 +19,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
+from sqlalchemy.orm import contains_eager
 
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
@@ -95,10 +98,12 @@ def is_on_grid(instant: datetime, granularity_min: int, tz: ZoneInfo) -> bool:
     return local.second == 0 and local.microsecond == 0 and minute % granularity_min == 0
 
 
-def _grid_instants(day: date, granularity_min: int, tz: ZoneInfo) -> list[datetime]:
+@lru_cache(maxsize=1024)
+def _grid_instants(day: date, granularity_min: int, tz: ZoneInfo) -> tuple[datetime, ...]:
     """Every existing local wall-clock grid time of ``day`` as a UTC instant, in order.
 
-    Wall times skipped by a DST jump are left out; repeated ones appear twice.
+    Wall times skipped by a DST jump are left out; repeated ones appear twice. Pure
+    (the zone rules are fixed for the process), so it is computed once per day.
     """
     instants: set[datetime] = set()
     for minute in range(0, 24 * 60, granularity_min):
@@ -107,7 +112,7 @@ def _grid_instants(day: date, granularity_min: int, tz: ZoneInfo) -> list[dateti
             instant = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
             if instant.astimezone(tz).replace(tzinfo=None) == wall:
                 instants.add(instant)
-    return sorted(instants)
+    return tuple(sorted(instants))
 
 
 def _day_bounds(first: date, last_exclusive: date, tz: ZoneInfo) -> Interval:
@@ -153,6 +158,34 @@ class _Calendar:
     booked: dict[int, list[Interval]]  # reservations [start, busy_until) + external busy
 
 
+def _busy_ranges(
+    stylist_ids: list[int], start: datetime, end: datetime, ignore_reservation_id: int | None
+) -> Any:
+    """Time off, live reservations and external blocks overlapping ``[start, end)``, in one
+    round trip (a query per kind was most of a slot search's database time under load)."""
+    time_off = select(literal("off"), TimeOff.stylist_id, TimeOff.start_at, TimeOff.end_at).where(
+        TimeOff.stylist_id.in_(stylist_ids), TimeOff.start_at < end, TimeOff.end_at > start
+    )
+    reservations = select(
+        literal("booked"), Reservation.stylist_id, Reservation.start_at, Reservation.busy_until
+    ).where(
+        Reservation.stylist_id.in_(stylist_ids),
+        Reservation.status != ReservationStatus.CANCELLED,
+        Reservation.start_at < end,
+        Reservation.busy_until > start,
+    )
+    if ignore_reservation_id is not None:
+        reservations = reservations.where(Reservation.id != ignore_reservation_id)
+    external = select(
+        literal("booked"), ExternalBusy.stylist_id, ExternalBusy.start_at, ExternalBusy.end_at
+    ).where(
+        ExternalBusy.stylist_id.in_(stylist_ids),
+        ExternalBusy.start_at < end,
+        ExternalBusy.end_at > start,
+    )
+    return union_all(time_off, reservations, external)
+
+
 def _load_calendar(
     stylist_ids: list[int], window: Interval, ignore_reservation_id: int | None
 ) -> _Calendar:
@@ -165,31 +198,11 @@ def _load_calendar(
     ):
         hours[wh.stylist_id].append(wh)
     absent: dict[int, list[Interval]] = defaultdict(list)
-    for off in db.session.scalars(
-        select(TimeOff).where(
-            TimeOff.stylist_id.in_(stylist_ids), TimeOff.start_at < end, TimeOff.end_at > start
-        )
-    ):
-        absent[off.stylist_id].append((off.start_at, off.end_at))
     booked: dict[int, list[Interval]] = defaultdict(list)
-    query = select(Reservation.stylist_id, Reservation.start_at, Reservation.busy_until).where(
-        Reservation.stylist_id.in_(stylist_ids),
-        Reservation.status != ReservationStatus.CANCELLED,
-        Reservation.start_at < end,
-        Reservation.busy_until > start,
-    )
-    if ignore_reservation_id is not None:
-        query = query.where(Reservation.id != ignore_reservation_id)
-    for stylist_id, r_start, r_busy in db.session.execute(query):
-        booked[stylist_id].append((r_start, r_busy))
-    for block in db.session.scalars(
-        select(ExternalBusy).where(
-            ExternalBusy.stylist_id.in_(stylist_ids),
-            ExternalBusy.start_at < end,
-            ExternalBusy.end_at > start,
-        )
+    for kind, stylist_id, busy_start, busy_end in db.session.execute(
+        _busy_ranges(stylist_ids, start, end, ignore_reservation_id)
     ):
-        booked[block.stylist_id].append((block.start_at, block.end_at))
+        (absent if kind == "off" else booked)[stylist_id].append((busy_start, busy_end))
     return _Calendar(hours=hours, absent=absent, booked=booked)
 
 
@@ -200,75 +213,112 @@ def _limits(rules: BookingRules, now: datetime, tz: ZoneInfo) -> tuple[datetime,
     return earliest, last_day
 
 
+def _offers_of(service_id: int, stylist_id: int | None) -> list[StylistService]:
+    """The offers to search: one stylist's, or every active stylist's for the service."""
+    if stylist_id is not None:
+        return [offering(stylist_id, service_id)]
+    offers = list(
+        db.session.scalars(
+            select(StylistService)
+            .join(Stylist)
+            .join(StylistService.service)
+            .options(contains_eager(StylistService.service))
+            .where(
+                StylistService.service_id == service_id,
+                Stylist.active.is_(True),
+                Service.active.is_(True),
+            )
+            .order_by(StylistService.stylist_id)
+        )
+    )
+    if not offers:  # no one offers it, or there is no such (active) service
+        service = db.session.get(Service, service_id)
+        if service is None or not service.active:
+            raise NotFound(f"no service with id {service_id}", field="service_id")
+    return offers
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What every day of one ``available_slots`` call shares."""
+
+    offers: list[StylistService]
+    calendar: _Calendar
+    earliest: datetime
+    buffer: timedelta
+    granularity_min: int
+    tz: ZoneInfo
+
+
+def _offer_day_slots(search: _Search, offer: StylistService, day: date) -> Iterable[Slot]:
+    sid, tz, earliest = offer.stylist_id, search.tz, search.earliest
+    duration = timedelta(minutes=offer.effective_duration_min)
+    absent, booked = search.calendar.absent[sid], search.calendar.booked[sid]
+    grid = _grid_instants(day, search.granularity_min, tz)
+    for work_start, work_end in _working_intervals(search.calendar.hours[sid], day, tz):
+        for start in grid:
+            end = start + duration
+            if start < work_start or start < earliest:
+                continue
+            if end > work_end:
+                break
+            busy_until = end + search.buffer
+            if _overlaps(start, busy_until, absent) or _overlaps(start, busy_until, booked):
+                continue
+            yield Slot(sid, start.astimezone(tz), end.astimezone(tz))
+
+
+def _day_slots(search: _Search, day: date) -> list[Slot]:
+    slots = [slot for offer in search.offers for slot in _offer_day_slots(search, offer, day)]
+    # Sort on the UTC instant: same-zone comparisons ignore ``fold`` (the repeated hour).
+    slots.sort(key=lambda s: (s.start.astimezone(UTC), s.stylist_id))
+    return slots
+
+
 def available_slots(
     service_id: int,
     day: date,
     *,
     stylist_id: int | None = None,
     days: int = 1,
+    limit: int | None = None,
     now: datetime | None = None,
     ignore_reservation_id: int | None = None,
 ) -> list[Slot]:
     """Free starts for ``service_id`` on ``days`` local days from ``day``.
 
     ``stylist_id`` None means every active stylist who offers the service. Sorted by
-    start, then stylist id. Raises ``NotFound`` / ``ServiceNotOffered`` for bad ids.
+    start, then stylist id; ``limit`` keeps the first ones (and stops computing there:
+    every slot of a local day starts before any slot of the next). Raises ``NotFound``
+    / ``ServiceNotOffered`` for bad ids.
     """
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", field="days")
     tz = salon_tz()
     now = (now or utcnow()).astimezone(UTC)
-    if stylist_id is not None:
-        offers = [offering(stylist_id, service_id)]
-    else:
-        service = db.session.get(Service, service_id)
-        if service is None or not service.active:
-            raise NotFound(f"no service with id {service_id}", field="service_id")
-        offers = list(
-            db.session.scalars(
-                select(StylistService)
-                .join(Stylist)
-                .where(StylistService.service_id == service_id, Stylist.active.is_(True))
-                .order_by(StylistService.stylist_id)
-            )
-        )
-    if not offers:
-        return []
+    offers = _offers_of(service_id, stylist_id)
     rules = booking_rules()
     earliest, last_day = _limits(rules, now, tz)
-    last_exclusive = day + timedelta(days=days)
-    window = _day_bounds(day, last_exclusive, tz)
-    if window[1] <= earliest or day > last_day:
+    last_exclusive = min(day + timedelta(days=days), last_day + timedelta(days=1))
+    window = _day_bounds(day, day + timedelta(days=days), tz)
+    if not offers or window[1] <= earliest or day > last_day:
         return []
     closed = _closed_days(day, last_exclusive)
-    calendar = _load_calendar([o.stylist_id for o in offers], window, ignore_reservation_id)
-    buffer = timedelta(minutes=rules.buffer_after_min)
-
+    search = _Search(
+        offers=offers,
+        calendar=_load_calendar([o.stylist_id for o in offers], window, ignore_reservation_id),
+        earliest=earliest,
+        buffer=timedelta(minutes=rules.buffer_after_min),
+        granularity_min=rules.slot_granularity_min,
+        tz=tz,
+    )
     slots: list[Slot] = []
     current = day
-    while current < last_exclusive and current <= last_day:
+    while current < last_exclusive and (limit is None or len(slots) < limit):
         if current not in closed:
-            grid = _grid_instants(current, rules.slot_granularity_min, tz)
-            for offer in offers:
-                duration = timedelta(minutes=offer.effective_duration_min)
-                sid = offer.stylist_id
-                for work_start, work_end in _working_intervals(calendar.hours[sid], current, tz):
-                    for start in grid:
-                        end = start + duration
-                        if start < work_start or start < earliest:
-                            continue
-                        if end > work_end:
-                            break
-                        busy_until = end + buffer
-                        if _overlaps(start, busy_until, calendar.absent[sid]) or _overlaps(
-                            start, busy_until, calendar.booked[sid]
-                        ):
-                            continue
-                        slots.append(Slot(sid, start.astimezone(tz), end.astimezone(tz)))
+            slots.extend(_day_slots(search, current))
         current += timedelta(days=1)
-    # Sort on the UTC instant: same-zone comparisons ignore ``fold`` (the repeated hour).
-    slots.sort(key=lambda s: (s.start.astimezone(UTC), s.stylist_id))
-    return slots
+    return slots if limit is None else slots[:limit]
 
 
 def check_bookable(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -26,9 +26,15 @@ from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.metrics import RESERVATION_ACTIONS
 from pelubot_web.models import Customer, Reservation
-from pelubot_web.models.reservation import CLOSING_STATUSES, SOURCES, ReservationStatus
+from pelubot_web.models.notify import NotificationKind
+from pelubot_web.models.reservation import (
+    CLOSING_STATUSES,
+    LANGUAGES,
+    SOURCES,
+    ReservationStatus,
+)
 from pelubot_web.models.types import utcnow
-from pelubot_web.services import calendar_outbox
+from pelubot_web.services import calendar_outbox, notifications
 from pelubot_web.services.accounts import normalize_email
 from pelubot_web.services.availability import check_bookable
 from pelubot_web.services.catalog import booking_rules, offering
@@ -40,6 +46,9 @@ from pelubot_web.services.errors import (
     SlotTaken,
 )
 from pelubot_web.services.phone import normalize_phone
+
+# Listing lives with the other read paths; kept importable from here for its callers.
+from pelubot_web.services.reservation_list import list_reservations
 
 __all__ = [
     "UNCHANGED",
@@ -183,10 +192,17 @@ def _lock(reservation_uuid: str) -> Reservation:
     return reservation
 
 
-def _record(reservation: Reservation) -> None:
+def _record(reservation: Reservation, notify: NotificationKind | None) -> None:
+    """Bump the version; record the change in both outboxes (calendar, notifications).
+
+    Every committed change of a reservation, whatever its source, passes here or
+    through ``create_reservation``: the one place notifications are produced.
+    """
     reservation.version += 1
     db.session.flush()
     calendar_outbox.record_change(reservation)
+    if notify is not None:
+        notifications.record_change(reservation, notify)
 
 
 def _count(action: str, source: str) -> None:
@@ -204,6 +220,7 @@ def create_reservation(
     now: datetime | None = None,
     manage_token_hash: str | None = None,
     on_created: Callable[[Reservation], None] | None = None,
+    language: str = "es",
 ) -> Reservation:
     """Book ``start`` with ``stylist_id`` for ``service_id``; returns the committed row.
 
@@ -212,6 +229,8 @@ def create_reservation(
     Raises ``SlotTaken`` (409) or an ``InvalidInput`` subclass (422), ``NotFound``.
     """
     _check_source(source)
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}", field="language")
     clean = _clean_customer(customer)
     clean_notes = _clean_notes(notes)
     if start.tzinfo is None:
@@ -238,10 +257,12 @@ def create_reservation(
             currency=offer.service.currency,
             version=1,
             manage_token_hash=manage_token_hash,
+            language=language,
         )
         db.session.add(reservation)
         db.session.flush()
         calendar_outbox.record_change(reservation)
+        notifications.record_change(reservation, NotificationKind.CONFIRMATION)
         if on_created is not None:
             on_created(reservation)
     _count("create", source)
@@ -268,7 +289,7 @@ def reschedule_reservation(
         raise InvalidInput("start must carry a UTC offset", field="start")
     new_notes = UNCHANGED if notes is UNCHANGED else _clean_notes(notes)
     current_time = (now or utcnow()).astimezone(UTC)
-    changed = False
+    changed = moved = False
     with _write_transaction():
         reservation = _lock(reservation_uuid)
         _ensure_modifiable(reservation, current_time)
@@ -291,12 +312,12 @@ def reschedule_reservation(
             reservation.busy_until = slot.busy_until
             reservation.price_cents = slot.price_cents
             reservation.currency = offer.service.currency
-            changed = True
+            changed = moved = True
         if new_notes is not UNCHANGED and new_notes != reservation.notes:
             reservation.notes = new_notes
             changed = True
         if changed:
-            _record(reservation)
+            _record(reservation, NotificationKind.RESCHEDULED if moved else None)
     if changed:
         _count("reschedule", source)
     return reservation
@@ -331,7 +352,7 @@ def cancel_reservation(
             _ensure_modifiable(reservation, current_time)
             reservation.status = ReservationStatus.CANCELLED
             reservation.cancelled_at = utcnow()
-            _record(reservation)
+            _record(reservation, NotificationKind.CANCELLED)
             changed = True
     if changed:
         _count("cancel", source)
@@ -355,7 +376,7 @@ def set_status(
             if reservation.start_at > current_time:
                 raise NotModifiable("the appointment has not started yet", field="status")
             reservation.status = status
-            _record(reservation)
+            _record(reservation, NotificationKind.STATUS_CHANGED)
             changed = True
     if changed:
         _count(status, source)
@@ -371,47 +392,3 @@ def get_reservation(reservation_uuid: str) -> Reservation:
     if reservation is None:
         raise NotFound(f"no reservation {reservation_uuid}")
     return reservation
-
-
-def list_reservations(
-    *,
-    limit: int,
-    offset: int,
-    stylist_id: int | None = None,
-    start_from: datetime | None = None,
-    start_to: datetime | None = None,
-    status: str | None = None,
-    phone: str | None = None,
-) -> tuple[list[Reservation], int]:
-    """A page of reservations ordered by start then id, and the total matching.
-
-    ``start_from`` is inclusive, ``start_to`` exclusive; ``phone`` is any format
-    ``normalize_phone`` accepts (the customer's bookings).
-    """
-    if status is not None and status not in tuple(ReservationStatus):
-        statuses = ", ".join(ReservationStatus)
-        raise InvalidInput(f"status must be one of {statuses}", field="status")
-    conditions = []
-    if stylist_id is not None:
-        conditions.append(Reservation.stylist_id == stylist_id)
-    if start_from is not None:
-        conditions.append(Reservation.start_at >= start_from)
-    if start_to is not None:
-        conditions.append(Reservation.start_at < start_to)
-    if status is not None:
-        conditions.append(Reservation.status == status)
-    if phone is not None:
-        e164 = normalize_phone(phone, field="phone")
-        conditions.append(
-            Reservation.customer_id.in_(select(Customer.id).where(Customer.phone == e164))
-        )
-    total = db.session.scalar(select(func.count(Reservation.id)).where(*conditions)) or 0
-    page = db.session.scalars(
-        select(Reservation)
-        .options(selectinload(Reservation.customer), selectinload(Reservation.sync_job))
-        .where(*conditions)
-        .order_by(Reservation.start_at, Reservation.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(page), int(total)

@@ -5,6 +5,8 @@ merging duplicates. Every change is written to the audit log in the same transac
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,7 +26,9 @@ from pelubot_web.services.phone import DEFAULT_REGION, normalize_phone
 __all__ = [
     "ContactInput",
     "CustomerHistory",
+    "customer_write",
     "get_customer",
+    "locked_reservations",
     "history",
     "merge_customers",
     "resync_reservations",
@@ -119,6 +123,19 @@ def history(customer_id: int, *, now: datetime | None = None) -> CustomerHistory
     return result
 
 
+@contextmanager
+def customer_write() -> Iterator[None]:
+    """One transaction that changes customer data: the write lock first (SQLite), then
+    commit, or roll back on any error. The audit entry is added inside it."""
+    begin_write()
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
 @dataclass(frozen=True)
 class ContactInput:
     name: str
@@ -135,7 +152,8 @@ def _clean_contact(contact: ContactInput) -> ContactInput:
     return ContactInput(name=name, phone=phone, email=email)
 
 
-def _live_reservations(customer_id: int) -> list[Reservation]:
+def locked_reservations(customer_id: int) -> list[Reservation]:
+    """Every reservation of the customer, locked for the change (``FOR UPDATE``)."""
     return list(
         db.session.scalars(
             select(Reservation)
@@ -161,8 +179,7 @@ def update_contact(customer_id: int, contact: ContactInput, *, actor: audit.Acto
     """Edit name, phone and email. Another customer's phone is a ``Conflict`` on
     ``phone`` (merge the two instead). Calendar events follow the new details."""
     clean = _clean_contact(contact)
-    begin_write()
-    try:
+    with customer_write():
         customer = get_customer(customer_id)
         taken = db.session.scalar(
             select(Customer.id).where(Customer.phone == clean.phone, Customer.id != customer.id)
@@ -172,12 +189,8 @@ def update_contact(customer_id: int, contact: ContactInput, *, actor: audit.Acto
         before = (customer.name, customer.phone, customer.email)
         customer.name, customer.phone, customer.email = clean.name, clean.phone, clean.email
         if before != (clean.name, clean.phone, clean.email):
-            resync_reservations(_live_reservations(customer.id))
+            resync_reservations(locked_reservations(customer.id))
             audit.record(actor, "customer.update", target_id=customer.id)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return customer
 
 
@@ -186,16 +199,11 @@ def set_staff_notes(customer_id: int, notes: str, *, actor: audit.Actor) -> Cust
     text = (notes or "").strip()
     if len(text) > MAX_STAFF_NOTES:
         raise InvalidInput(f"notes must be at most {MAX_STAFF_NOTES} characters", field="notes")
-    begin_write()
-    try:
+    with customer_write():
         customer = get_customer(customer_id)
         if (customer.staff_notes or "") != text:
             customer.staff_notes = text or None
             audit.record(actor, "customer.notes", target_id=customer.id)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return customer
 
 
@@ -207,12 +215,11 @@ def merge_customers(keep_id: int, duplicate_id: int, *, actor: audit.Actor) -> C
     notes so the second number is not lost)."""
     if keep_id == duplicate_id:
         raise InvalidInput("choose two different customers", field="duplicate_id")
-    begin_write()
-    try:
+    with customer_write():
         keep, duplicate = get_customer(keep_id), get_customer(duplicate_id)
         if keep.erased_at is not None or duplicate.erased_at is not None:
             raise InvalidInput("an erased customer cannot be merged", field="duplicate_id")
-        moved = _live_reservations(duplicate.id)
+        moved = locked_reservations(duplicate.id)
         for reservation in moved:
             reservation.customer_id = keep.id
         notes = [keep.staff_notes, duplicate.staff_notes, f"+ {duplicate.phone}"]
@@ -227,8 +234,4 @@ def merge_customers(keep_id: int, duplicate_id: int, *, actor: audit.Actor) -> C
             target_id=keep.id,
             summary=f"#{duplicate_id} -> #{keep_id}, {len(moved)} reservations",
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return keep

@@ -103,53 +103,51 @@ def ensure_booking_rules() -> BookingRules:
     return rules
 
 
-def seed_demo(tz: ZoneInfo, today: date | None = None) -> dict[str, int]:
-    """Create whatever part of the demo salon is missing; return what was created."""
-    today = today or datetime.now(tz).date()
-    created = {"services": 0, "stylists": 0, "closures": 0}
-    ensure_booking_rules()
-
+def _seed_services() -> tuple[dict[str, Service], int]:
     services: dict[str, Service] = {}
+    created = 0
     for slug, name, minutes, cents in SERVICES:
         service = db.session.scalar(select(Service).where(Service.slug == slug))
         if service is None:
             service = Service(slug=slug, name=name, duration_min=minutes, price_cents=cents)
             db.session.add(service)
-            created["services"] += 1
+            created += 1
         services[slug] = service
     db.session.flush()
+    return services, created
 
-    for demo in STYLISTS:
-        if db.session.scalar(select(Stylist.id).where(Stylist.slug == demo.slug)) is not None:
-            continue
-        stylist = Stylist(slug=demo.slug, name=demo.name, calendar_id=demo.calendar_id)
-        db.session.add(stylist)
-        for slug in demo.services:
-            override = demo.overrides.get(slug)
-            own_minutes, own_cents = override if override else (None, None)
-            stylist.offerings.append(
-                StylistService(
-                    service=services[slug], duration_min=own_minutes, price_cents=own_cents
-                )
-            )
-        for weekday in demo.weekdays:
-            intervals = SATURDAY if weekday == 5 else MORNING_AFTERNOON
-            for start, end in intervals:
-                db.session.add(
-                    WorkingHours(stylist=stylist, weekday=weekday, start_time=start, end_time=end)
-                )
-        for offset in demo.days_off_from_today:
-            day = today + timedelta(days=offset)
+
+def _add_stylist(
+    demo: DemoStylist, services: dict[str, Service], tz: ZoneInfo, today: date
+) -> None:
+    stylist = Stylist(slug=demo.slug, name=demo.name, calendar_id=demo.calendar_id)
+    db.session.add(stylist)
+    for slug in demo.services:
+        override = demo.overrides.get(slug)
+        own_minutes, own_cents = override if override else (None, None)
+        stylist.offerings.append(
+            StylistService(service=services[slug], duration_min=own_minutes, price_cents=own_cents)
+        )
+    for weekday in demo.weekdays:
+        intervals = SATURDAY if weekday == 5 else MORNING_AFTERNOON
+        for start, end in intervals:
             db.session.add(
-                TimeOff(
-                    stylist=stylist,
-                    start_at=datetime.combine(day, time(0), tz),
-                    end_at=datetime.combine(day + timedelta(days=1), time(0), tz),
-                    reason="Día libre",
-                )
+                WorkingHours(stylist=stylist, weekday=weekday, start_time=start, end_time=end)
             )
-        created["stylists"] += 1
+    for offset in demo.days_off_from_today:
+        day = today + timedelta(days=offset)
+        db.session.add(
+            TimeOff(
+                stylist=stylist,
+                start_at=datetime.combine(day, time(0), tz),
+                end_at=datetime.combine(day + timedelta(days=1), time(0), tz),
+                reason="Día libre",
+            )
+        )
 
+
+def _seed_closures(today: date) -> int:
+    created = 0
     for year in (today.year, today.year + 1):
         for month, day_of_month, reason in ((12, 25, "Navidad"), (1, 1, "Año Nuevo")):
             day = date(year, month, day_of_month)
@@ -158,6 +156,20 @@ def seed_demo(tz: ZoneInfo, today: date | None = None) -> dict[str, int]:
             )
             if exists is None:
                 db.session.add(SalonClosure(start_date=day, end_date=day, reason=reason))
-                created["closures"] += 1
-    db.session.commit()
+                created += 1
     return created
+
+
+def seed_demo(tz: ZoneInfo, today: date | None = None) -> dict[str, int]:
+    """Create whatever part of the demo salon is missing; return what was created."""
+    today = today or datetime.now(tz).date()
+    ensure_booking_rules()
+    services, new_services = _seed_services()
+    new_stylists = 0
+    for demo in STYLISTS:
+        if db.session.scalar(select(Stylist.id).where(Stylist.slug == demo.slug)) is None:
+            _add_stylist(demo, services, tz, today)
+            new_stylists += 1
+    new_closures = _seed_closures(today)
+    db.session.commit()
+    return {"services": new_services, "stylists": new_stylists, "closures": new_closures}

@@ -140,3 +140,22 @@ class ReservationsInTheWay(Conflict):
     """Confirmed reservations fall in the time being blocked (time off)."""
 
     code = "reservations_in_the_way"
+
+
+class NonexistentLocalTime(InvalidInput):
+    """A wall-clock time skipped by a DST change (e.g. 02:30 on the spring-forward night)."""
+
+    code = "nonexistent_local_time"
+
+
+class DeliveryError(Exception):
+    """Sending a notification failed. ``retryable`` picks retry-with-backoff or failed.
+
+    ``gone`` means the receiver asked never to be called again (webhook 410).
+    """
+
+    def __init__(self, message: str, *, retryable: bool, gone: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.gone = gone

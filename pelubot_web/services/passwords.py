@@ -10,10 +10,19 @@ from werkzeug.security import generate_password_hash
 
 from pelubot_web.services.errors import InvalidInput
 
-__all__ = ["MIN_PASSWORD_LENGTH", "MAX_PASSWORD_LENGTH", "WeakPassword", "hash_new_password"]
+__all__ = [
+    "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH",
+    "WeakPassword",
+    "hash_new_password",
+    "hash_password",
+]
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
+# werkzeug's method string. A hash records its method, so checking works whatever the
+# method was when it was made; the test suite lowers the cost (tests/conftest.py).
+PASSWORD_HASH_METHOD = "scrypt"
 
 # The most common passwords of 10+ characters in public breach lists, plus the obvious
 # local ones; compared case-insensitively.
@@ -92,7 +101,12 @@ def check_password(password: str, *, field: str = "password") -> None:
         raise WeakPassword("password is one of the most common ones", field=field)
 
 
+def hash_password(password: str) -> str:
+    """The stored form of a password (no policy check: see ``hash_new_password``)."""
+    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+
+
 def hash_new_password(password: str, *, field: str = "password") -> str:
     """Check the policy, then hash (the only way a new password gets stored)."""
     check_password(password, field=field)
-    return generate_password_hash(password)
+    return hash_password(password)

@@ -11,12 +11,16 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
-from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import Customer, IdempotencyRecord, Reservation
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import audit
-from pelubot_web.services.customers import get_customer, resync_reservations
+from pelubot_web.services.customers import (
+    customer_write,
+    get_customer,
+    locked_reservations,
+    resync_reservations,
+)
 
 __all__ = ["ERASED_NAME", "NOT_PERSONAL", "PERSONAL_COLUMNS", "erase_customer", "export_customer"]
 
@@ -60,8 +64,7 @@ def _value(value: Any) -> Any:
 
 def export_customer(customer_id: int, *, actor: audit.Actor) -> dict[str, Any]:
     """Everything PeluBot holds about one customer, as JSON-ready data (audited)."""
-    begin_write()
-    try:
+    with customer_write():
         customer = get_customer(customer_id)
         reservations = db.session.scalars(
             select(Reservation)
@@ -90,10 +93,6 @@ def export_customer(customer_id: int, *, actor: audit.Actor) -> dict[str, Any]:
             ],
         }
         audit.record(actor, "customer.export", target_id=customer.id)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return data
 
 
@@ -115,17 +114,10 @@ def erase_customer(customer_id: int, *, actor: audit.Actor) -> Customer:
     reservations' times and prices for the salon's books. Their Google events are
     re-synced through the outbox so they drop the name; stored API responses that
     repeat the customer's details are deleted. Erasing twice changes nothing."""
-    begin_write()
-    try:
+    with customer_write():
         customer = get_customer(customer_id)
         if customer.erased_at is None:
-            reservations = list(
-                db.session.scalars(
-                    select(Reservation)
-                    .where(Reservation.customer_id == customer.id)
-                    .with_for_update()
-                )
-            )
+            reservations = locked_reservations(customer.id)
             _scrub(customer, reservations)
             _forget_stored_responses(reservations)
             resync_reservations(reservations)
@@ -135,10 +127,6 @@ def erase_customer(customer_id: int, *, actor: audit.Actor) -> Customer:
                 target_id=customer.id,
                 summary=f"{len(reservations)} reservations anonymised",
             )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return customer
 
 

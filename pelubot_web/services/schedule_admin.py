@@ -8,7 +8,7 @@ include it).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from pelubot_web.services.errors import (
     HoursOverlap,
     InvalidInput,
     LastDayBeforeFirst,
+    NonexistentLocalTime,
     NotFound,
     ReservationsInTheWay,
 )
@@ -135,6 +136,16 @@ def list_time_off(stylist_id: int, ending_after: datetime) -> list[TimeOff]:
     )
 
 
+def _ensure_exists(moment: datetime, field: str) -> None:
+    """Refuse a wall-clock time the clocks skip (spring-forward gap): it names no instant."""
+    try:
+        round_trip = moment.astimezone(UTC).astimezone(moment.tzinfo)
+    except OverflowError:
+        raise InvalidInput("the time is out of range", field=field) from None
+    if round_trip.replace(tzinfo=None) != moment.replace(tzinfo=None):
+        raise NonexistentLocalTime("that local time does not exist (clock change)", field=field)
+
+
 def add_time_off(stylist_id: int, start: datetime, end: datetime, reason: str | None) -> TimeOff:
     """Block ``[start, end)`` for the stylist.
 
@@ -144,7 +155,10 @@ def add_time_off(stylist_id: int, start: datetime, end: datetime, reason: str | 
     get_stylist(stylist_id)
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("times must carry a time zone", field="start")
-    if start >= end:
+    _ensure_exists(start, "start")
+    _ensure_exists(end, "end")
+    # Compare instants, not wall clocks: Python compares same-zone times by wall clock.
+    if start.astimezone(UTC) >= end.astimezone(UTC):
         raise EndBeforeStart("the end must be after the start", field="end")
     clash = db.session.scalar(
         select(Reservation.id).where(

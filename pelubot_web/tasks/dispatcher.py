@@ -11,7 +11,9 @@ Each cycle (every ``PELUBOT_SYNC_POLL_INTERVAL_S``):
    ``PELUBOT_OUTBOX_RETENTION_DAYS``, busy blocks that ended and pull state of stylists
    without a calendar, each in small batches;
 5. records this worker's heartbeat (read by /ready and the ops dashboard) and the
-   liveness gauge of its own metrics endpoint.
+   liveness gauge of its own metrics endpoint;
+6. does 1-3 for the notification outbox too (due reminders are enqueued here: no job
+   ever sleeps until a reminder's time).
 Running it in N workers at once is safe: every step is conditional or idempotent.
 """
 
@@ -21,6 +23,7 @@ import logging
 import random
 import threading
 import time
+from datetime import datetime, timedelta
 
 from flask import Flask
 from redis import Redis
@@ -34,10 +37,12 @@ from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.metrics import WORKER_LAST_CYCLE
 from pelubot_web.models import Stylist
+from pelubot_web.models.notify import NotificationStatus
 from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
-from pelubot_web.services import calendar_outbox, housekeeping, idempotency
+from pelubot_web.services import calendar_outbox, housekeeping, idempotency, notifications
+from pelubot_web.services.outbox import BATCH, QUEUED_GRACE_S, stale_after_s
 from pelubot_web.services.sync_status import record_worker_heartbeat
 from pelubot_web.tasks.runtime import owner_is_dead_here
 
@@ -79,6 +84,36 @@ def _job_alive(redis: Redis, rq_job_id: str) -> bool:
     return job.get_status(refresh=False) in LIVE_RQ_STATES
 
 
+def recover_stale_notifications(now: datetime | None = None) -> int:
+    """Notification rows claimed by a dead worker go back to pending (or fail)."""
+    return notifications.recover_stale(
+        now or utcnow(), timedelta(seconds=stale_after_s()), owner_is_dead_here
+    )
+
+
+def enqueue_due_notifications(now: datetime | None = None) -> int:
+    """Push due notification rows (reminders whose time came, retries, rows a Redis
+    outage left behind) and re-push queued rows whose RQ job Redis lost."""
+    now = now or utcnow()
+    due = notifications.due_rows(now, now - timedelta(seconds=QUEUED_GRACE_S), BATCH)
+    db.session.commit()
+    redis = get_redis()
+    pushed = 0
+    for notification_id, attempts, status in due:
+        if status == NotificationStatus.QUEUED:
+            if _job_alive(redis, f"notify-{notification_id}-a{attempts}"):
+                continue
+            log.warning(
+                "re-enqueueing a notification Redis lost",
+                extra={"notification_id": notification_id},
+            )
+            notifications.requeue_lost(notification_id)
+        if not notifications.enqueue(notification_id, attempts):
+            break
+        pushed += 1
+    return pushed
+
+
 def schedule_pulls() -> int:
     """Enqueue one busy-import per stylist calendar, at most once per pull interval."""
     cfg = current_config()
@@ -118,10 +153,17 @@ def schedule_pulls() -> int:
 
 def dispatch_once(worker_name: str) -> dict[str, int]:
     """One dispatcher cycle. Database errors propagate; Redis errors end the cycle early."""
-    summary = {"recovered": recover_stale_rows(), "enqueued": 0, "pulls": 0}
+    summary = {
+        "recovered": recover_stale_rows(),
+        "notifications_recovered": recover_stale_notifications(),
+        "enqueued": 0,
+        "notifications_enqueued": 0,
+        "pulls": 0,
+    }
     try:
         record_worker_heartbeat(get_redis(), worker_name)
         summary["enqueued"] = enqueue_due_rows()
+        summary["notifications_enqueued"] = enqueue_due_notifications()
         summary["pulls"] = schedule_pulls()
     except (RedisError, OSError) as exc:
         log.warning("dispatcher cannot reach Redis; will retry", extra={"error": str(exc)})

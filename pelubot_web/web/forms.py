@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import EmailField, Field
+from wtforms.validators import Length, Optional, Regexp
 
+from pelubot_web.inputs import MAX_DATE, MAX_DB_INT, MIN_DATE, has_control_chars
 from pelubot_web.services.errors import Conflict, DomainError
 from pelubot_web.web.htmx import redirect_to
 from pelubot_web.web.messages import domain_message
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def optional_email_field(label: Any = None) -> EmailField:
+    """An email a customer may leave empty; a typed one must look like an address."""
+    return EmailField(
+        label or _l("Email (optional)"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Regexp(EMAIL_PATTERN, message=_l("Enter a valid email address.")),
+        ],
+    )
+
 
 T = TypeVar("T")
 
@@ -22,6 +42,19 @@ class BaseForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.form_errors: list[str] = []
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The field validators, then the edge rules every form shares: no control
+        characters in any text (NUL breaks PostgreSQL, escapes reach Google), integers
+        the database can hold and dates within ``inputs.MIN_DATE``..``MAX_DATE``.
+        A refusal is a field error (422)."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            message = _edge_error(field)
+            if message is not None:
+                _append_error(field, message)
+                valid = False
+        return valid
 
     def add_domain_error(self, error: DomainError, message: str) -> None:
         """Show a service error next to its field when the form has that field."""
@@ -74,3 +107,24 @@ def saved_redirect(message: str, location: str) -> Response:
     """After a successful form post: a success message, then 303 (htmx: ``HX-Redirect``)."""
     flash(message, "success")
     return redirect_to(location)
+
+
+def _edge_error(field: Field) -> str | None:
+    data = field.data
+    texts: Sequence[object] = data if isinstance(data, list) else [data]
+    if any(isinstance(t, str) and has_control_chars(t) for t in texts):
+        return str(_l("Control characters are not allowed."))
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_DB_INT:
+        return str(_l("Enter a smaller number."))
+    day = data.date() if isinstance(data, datetime) else data
+    if isinstance(day, date) and not MIN_DATE <= day <= MAX_DATE:
+        return str(
+            _l("Enter a date between %(first)s and %(last)s.", first=MIN_DATE, last=MAX_DATE)
+        )
+    return None
+
+
+def _append_error(field: Field, message: str) -> None:
+    if isinstance(field.errors, tuple):
+        field.errors = list(field.errors)
+    field.errors.append(message)

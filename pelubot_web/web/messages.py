@@ -23,6 +23,9 @@ def domain_message(error: DomainError) -> str:
         "service_not_offered": _("That stylist does not offer this service."),
         "invalid_phone": _("Enter a valid phone number, e.g. +34 600 123 456."),
         "not_found": _("It no longer exists. Reload the page."),
+        "nonexistent_local_time": _(
+            "That time does not exist that day: the clocks change. Choose another time."
+        ),
         "slug_taken": _("This short name is already used. Choose another."),
         "email_taken": _("A user with this email already exists."),
         "hours_overlap": _("This interval overlaps another one that day."),

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pelubot_web.config import current_config
+from pelubot_web.inputs import parse_aware_datetime, parse_date, parse_db_int
 from pelubot_web.models import Reservation
 from pelubot_web.models.types import utcnow
 from pelubot_web.services.availability import Slot, available_slots
@@ -27,12 +28,9 @@ def parse_slot(raw: str | None) -> tuple[int, datetime] | None:
     if not raw or "|" not in raw or len(raw) > 80:
         return None
     stylist_part, start_part = raw.split("|", 1)
-    try:
-        stylist_id = int(stylist_part)
-        start = datetime.fromisoformat(start_part)
-    except ValueError:
-        return None
-    if start.tzinfo is None:
+    stylist_id = parse_db_int(stylist_part)
+    start = parse_aware_datetime(start_part)
+    if stylist_id is None or start is None:
         return None
     return stylist_id, start
 
@@ -50,12 +48,10 @@ def salon_today() -> date:
 
 
 def parse_day(raw: str | None, default: date | None = None) -> date | None:
-    """An ISO date from a form, never before today (the salon's today)."""
+    """An ISO date from a form, never before today (the salon's today); a malformed or
+    out-of-range one (``inputs.parse_date``) counts as not given."""
     today = salon_today()
-    try:
-        day = date.fromisoformat(raw) if raw else default
-    except ValueError:
-        day = default
+    day = (parse_date(raw) or default) if raw else default
     if day is not None and day < today:
         day = today
     return day

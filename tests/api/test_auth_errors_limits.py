@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -31,7 +32,9 @@ def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-de
     assert response.status_code == status, response.data
     assert response.content_type == "application/problem+json"
     body = response.get_json()
-    assert body["status"] == status and body["type"] and body["title"]
+    assert body["status"] == status
+    assert body["type"]
+    assert body["title"]
     return body  # type: ignore[no-any-return]
 
 
@@ -139,10 +142,10 @@ def test_slots_query_errors_name_the_parameter(
 
 
 @pytest.fixture
-def limited_app(migrated_database_url: str) -> Flask:
+def limited_app(migrated_database_url: str) -> Iterator[Flask]:
     app = create_app(make_config(migrated_database_url, api_rate_limit="3 per 2 seconds"))
     with app.app_context():
-        yield app  # type: ignore[misc]
+        yield app
         db.session.remove()
 
 
@@ -216,5 +219,6 @@ def test_api_keeps_answering_and_booking_when_redis_is_unreachable(
         assert created.get_json()["sync"]["status"] == "pending"
         # The limit still holds, from memory.
         statuses = [client.get("/api/v1/services", headers=key).status_code for _ in range(4)]
-        assert statuses[-1] == 429 and 500 not in statuses
+        assert statuses[-1] == 429
+        assert 500 not in statuses
         db.session.remove()

@@ -14,6 +14,7 @@ from pelubot_web.services.accounts import create_api_key
 from pelubot_web.services.catalog import invalidate_catalog_cache
 from tests import factories as f
 from tests.conftest import make_config
+from tests.factories import stored
 
 
 def test_services_and_professionals_have_the_documented_shape(
@@ -38,12 +39,14 @@ def test_etag_gives_304_until_the_catalog_changes(
     first = client.get("/api/v1/services", headers=auth)
     etag = first.headers["ETag"]
     again = client.get("/api/v1/services", headers={**auth, "If-None-Match": etag})
-    assert again.status_code == 304 and again.data == b""
+    assert again.status_code == 304
+    assert again.data == b""
     salon.cut.name = "Corte y peinado"
     db.session.commit()
     invalidate_catalog_cache()
     changed = client.get("/api/v1/services", headers={**auth, "If-None-Match": etag})
-    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
     assert "Corte y peinado" in {s["name"] for s in changed.get_json()["items"]}
 
 
@@ -55,7 +58,7 @@ def test_catalog_is_cached_until_invalidated(
         return {s["name"] for s in items}
 
     assert "Corte" in names()
-    db.session.get(Service, salon.cut.id).active = False
+    stored(Service, salon.cut.id).active = False
     db.session.commit()
     assert "Corte" in names()  # served from the cache (TTL 30 s)
     invalidate_catalog_cache()

@@ -42,11 +42,15 @@ def test_full_conversation_book_read_reschedule_cancel_and_sync(
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert created.headers["Location"] == f"/api/v1/reservations/{body['id']}"
-    assert body["status"] == "confirmed" and body["version"] == 1
-    assert body["start"] == iso(monday, 10) and body["end"] == iso(monday, 10, 30)
+    assert body["status"] == "confirmed"
+    assert body["version"] == 1
+    assert body["start"] == iso(monday, 10)
+    assert body["end"] == iso(monday, 10, 30)
     assert body["customer"] == {"name": "Cliente 1", "phone": "+34600000001", "email": None}
-    assert body["source"] == "chatbot" and body["notes"] == "Primera vez"
-    assert body["sync"]["status"] == "pending" and body["sync"]["attempts"] == 0
+    assert body["source"] == "chatbot"
+    assert body["notes"] == "Primera vez"
+    assert body["sync"]["status"] == "pending"
+    assert body["sync"]["attempts"] == 0
     assert body["sync"]["job_id"] is not None
 
     got = client.get(f"/api/v1/reservations/{body['id']}", headers=auth).get_json()
@@ -59,20 +63,23 @@ def test_full_conversation_book_read_reschedule_cancel_and_sync(
     )
     assert moved.status_code == 200, moved.get_json()
     assert moved.get_json()["start"] == iso(monday, 16)
-    assert moved.get_json()["version"] == 2 and moved.get_json()["notes"] is None
+    assert moved.get_json()["version"] == 2
+    assert moved.get_json()["notes"] is None
     assert moved.get_json()["sync"]["status"] == "pending"
 
     cancelled = client.post(f"/api/v1/reservations/{body['id']}/cancel", headers=auth)
     assert cancelled.status_code == 200
     assert cancelled.get_json()["status"] == "cancelled"
     again = client.post(f"/api/v1/reservations/{body['id']}/cancel", headers=auth)
-    assert again.status_code == 200 and again.get_json() == cancelled.get_json()
+    assert again.status_code == 200
+    assert again.get_json() == cancelled.get_json()
 
     sync = client.get(f"/api/v1/reservations/{body['id']}/sync", headers=auth)
     assert sync.status_code == 200
     db.session.rollback()  # see what the requests committed
     job = db.session.get(CalendarSyncJob, sync.get_json()["job_id"])
-    assert job is not None and job.target_version == 3
+    assert job is not None
+    assert job.target_version == 3
     assert sync.get_json() == {
         "status": "pending",
         "job_id": job.id,
@@ -95,7 +102,8 @@ def test_slot_taken_is_409_problem_and_back_to_back_is_fine(
     assert taken.status_code == 409
     assert taken.content_type == "application/problem+json"
     problem = taken.get_json()
-    assert problem["status"] == 409 and problem["code"] == "slot_taken"
+    assert problem["status"] == 409
+    assert problem["code"] == "slot_taken"
     assert problem["type"] == "urn:pelubot:problem:slot_taken"
     after = client.post(
         "/api/v1/reservations", json=booking_body(salon, iso(monday, 10, 30), 3), headers=auth
@@ -276,12 +284,14 @@ def test_reschedule_validation_and_not_modifiable(
     to_ana = client.patch(
         f"/api/v1/reservations/{rid}", json={"professional_id": salon.ana.id}, headers=auth
     )
-    assert to_ana.status_code == 200 and to_ana.get_json()["professional_id"] == salon.ana.id
+    assert to_ana.status_code == 200
+    assert to_ana.get_json()["professional_id"] == salon.ana.id
     client.post(f"/api/v1/reservations/{rid}/cancel", headers=auth)
     late = client.patch(
         f"/api/v1/reservations/{rid}", json={"start": iso(monday, 12)}, headers=auth
     )
-    assert late.status_code == 409 and late.get_json()["code"] == "not_modifiable"
+    assert late.status_code == 409
+    assert late.get_json()["code"] == "not_modifiable"
 
 
 def test_a_page_of_reservations_reads_their_sync_jobs_in_one_query(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from pelubot_web.config import Config
@@ -66,7 +66,12 @@ def browser() -> Iterator[Browser]:
 
 
 class Screens:
-    """Opens browser contexts (one per person) and saves screenshots as artifacts."""
+    """Opens browser contexts (one per person) and saves screenshots as artifacts.
+
+    Every page runs under the app's real Content-Security-Policy; a violation (inline
+    script or style, eval, a foreign source) reported on the console is recorded in
+    ``csp_violations`` and fails the test at teardown.
+    """
 
     def __init__(self, browser: Browser, base_url: str, artifacts: Path, test_name: str) -> None:
         self.browser = browser
@@ -74,6 +79,14 @@ class Screens:
         self.artifacts = artifacts
         self.test_name = test_name
         self.contexts: list[BrowserContext] = []
+        self.csp_violations: list[str] = []
+
+    def _watch_console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            where = message.location or {}
+            self.csp_violations.append(
+                f"{where.get('url')}:{where.get('lineNumber')} {message.text[:200]}"
+            )
 
     def open(self, locale: str = "es-ES", viewport: dict[str, int] | None = None) -> Page:
         context = self.browser.new_context(
@@ -82,6 +95,7 @@ class Screens:
             viewport=viewport or DESKTOP,  # type: ignore[arg-type]
         )
         context.set_default_timeout(10_000)
+        context.on("console", self._watch_console)
         self.contexts.append(context)
         return context.new_page()
 
@@ -103,6 +117,7 @@ def screens(
     helper = Screens(browser, live_server, artifacts_dir, name)
     yield helper
     helper.close()
+    assert helper.csp_violations == [], "pages broke the Content-Security-Policy"
 
 
 def log_in(page: Page, email: str, password: str) -> None:

@@ -131,7 +131,8 @@ def test_ops_retries_a_failed_job_and_watches_it_turn_synced(
 
     def job() -> CalendarSyncJob:
         reservation = db.session.get(Reservation, created.id)
-        assert reservation is not None and reservation.sync_job_id is not None
+        assert reservation is not None
+        assert reservation.sync_job_id is not None
         found = db.session.get(CalendarSyncJob, reservation.sync_job_id)
         assert found is not None
         return found

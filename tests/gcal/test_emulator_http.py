@@ -79,7 +79,8 @@ def test_delete_answers_204_then_410_and_404_for_unknown(emulator: Emulator) -> 
 
     assert emulator.call("DELETE", f"{EVENTS}/abcde12345").status_code == 204
     gone = emulator.call("DELETE", f"{EVENTS}/abcde12345")
-    assert gone.status_code == 410 and gone.json["error"]["errors"][0]["reason"] == "deleted"
+    assert gone.status_code == 410
+    assert gone.json["error"]["errors"][0]["reason"] == "deleted"
     assert emulator.call("DELETE", f"{EVENTS}/vvvvv12345").status_code == 404
 
 
@@ -209,6 +210,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.slow  # a server process
 def test_python_dash_m_starts_the_emulator_with_its_calendars() -> None:
     port = _free_port()
     root = Path(__file__).resolve().parents[2]

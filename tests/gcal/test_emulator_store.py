@@ -102,7 +102,8 @@ def test_update_replaces_the_event_and_counts_the_sequence(store: CalendarStore)
 
     updated = store.update(CAL, "abcde1", event("abcde1", start=T0 + timedelta(hours=1)))
 
-    assert "description" not in updated and "colorId" not in updated
+    assert "description" not in updated
+    assert "colorId" not in updated
     assert updated["start"]["dateTime"] == (T0 + timedelta(hours=1)).isoformat()
     assert updated["sequence"] == 1
     assert updated["created"] == created["created"]
@@ -174,7 +175,8 @@ def test_incremental_list_hides_deleted_details_unless_show_deleted(store: Calen
     bare = store.list_events(CAL, ListQuery(sync_token=token))["items"]
     full = store.list_events(CAL, ListQuery(sync_token=token, show_deleted=True))["items"]
 
-    assert bare[0]["status"] == "cancelled" and "summary" not in bare[0]
+    assert bare[0]["status"] == "cancelled"
+    assert "summary" not in bare[0]
     assert full[0]["summary"] == "Corte"
 
 
@@ -206,7 +208,8 @@ def test_pages_never_skip_an_event_that_did_not_change(store: CalendarStore) -> 
 
     assert [item["id"] for item in first["items"]] == ["aaaaa1", "aaaaa2"]
     assert [item["id"] for item in second["items"]] == ["aaaaa3", "aaaaa4"]
-    assert "nextSyncToken" in second and "nextPageToken" not in second
+    assert "nextSyncToken" in second
+    assert "nextPageToken" not in second
 
 
 def test_order_by_start_time(store: CalendarStore) -> None:

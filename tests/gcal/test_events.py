@@ -62,7 +62,7 @@ def test_different_reservations_get_different_event_ids() -> None:
 
 
 def test_event_id_rejects_something_that_is_not_a_uuid() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="badly formed hexadecimal UUID string"):
         event_id_for("not-a-uuid")
 
 

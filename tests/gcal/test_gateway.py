@@ -68,7 +68,9 @@ def test_upsert_creates_the_event_in_the_stylists_calendar(
 
     assert created["id"] == event_id
     assert created["status"] == "confirmed"
-    assert created["etag"] and created["htmlLink"] and created["iCalUID"]
+    assert created["etag"]
+    assert created["htmlLink"]
+    assert created["iCalUID"]
     stored = gcal_emulator.events()
     assert [(e["calendarId"], e["id"], e["summary"]) for e in stored] == [
         (ANA, event_id, "Corte — Lucía")
@@ -352,7 +354,8 @@ def test_faults_can_target_one_calendar_and_some_methods(
     with pytest.raises(GoogleCalendarError) as raised:
         gcal_gateway.delete_event(BEA, event_id)
 
-    assert raised.value.status == 500 and raised.value.retryable
+    assert raised.value.status == 500
+    assert raised.value.retryable
 
 
 def test_a_fault_with_rate_zero_never_fires(

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from pelubot_web.extensions import db
 from pelubot_web.models import Reservation
 from tests import factories as f
-from tests.conftest import DIALECT
 
 
 def test_times_come_back_timezone_aware_in_utc(app: Flask) -> None:
@@ -43,10 +42,11 @@ def test_reservation_uuids_are_unique_and_public(app: Flask) -> None:
     day = f.next_weekday(1)
     a = f.reservation(sty, svc, f.local(day, 10))
     b = f.reservation(sty, svc, f.local(day, 11))
-    assert a.uuid != b.uuid and len(a.uuid) == 36
+    assert a.uuid != b.uuid
+    assert len(a.uuid) == 36
 
 
-@pytest.mark.skipif(DIALECT != "postgresql", reason="exclusion constraints are PostgreSQL-only")
+@pytest.mark.postgres_only(reason="exclusion constraints")
 def test_postgres_refuses_overlapping_live_reservations(app: Flask) -> None:
     svc = f.service(duration_min=60)
     sty = f.stylist([svc])
@@ -58,7 +58,7 @@ def test_postgres_refuses_overlapping_live_reservations(app: Flask) -> None:
     db.session.rollback()
 
 
-@pytest.mark.skipif(DIALECT != "postgresql", reason="exclusion constraints are PostgreSQL-only")
+@pytest.mark.postgres_only(reason="exclusion constraints")
 def test_postgres_allows_back_to_back_and_over_cancelled(app: Flask) -> None:
     svc = f.service(duration_min=60)
     sty = f.stylist([svc])

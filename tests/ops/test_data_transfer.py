@@ -12,7 +12,6 @@ import pytest
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from pelubot_web import create_app
 from pelubot_web.config import current_config
@@ -31,6 +30,7 @@ from pelubot_web.models.types import utcnow
 from pelubot_web.services import accounts, demo
 from tests import factories
 from tests.conftest import DIALECT, DatabaseFactory, make_config, upgrade_database
+from tests.ops.conftest import all_rows, assert_overlap_refused
 
 
 @pytest.fixture
@@ -50,7 +50,8 @@ def fill_like_a_salon_in_use(app: Flask) -> None:
     demo.seed_demo(current_config(app).tz)
     stylist = db.session.scalars(select(Stylist).order_by(Stylist.id)).first()
     service = db.session.scalars(select(Service).order_by(Service.id)).first()
-    assert stylist and service
+    assert stylist
+    assert service
     start = factories.local(factories.next_weekday(1), 10)
     synced = factories.reservation(stylist, service, start, sync_status="synced", version=3)
     synced.synced_calendar_id, synced.synced_version = stylist.calendar_id, 3
@@ -91,18 +92,6 @@ def fill_like_a_salon_in_use(app: Flask) -> None:
     accounts.create_api_key("chatbot", ["booking"])
 
 
-def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
-    with app.app_context():
-        with db.engine.connect() as conn:
-            return {
-                table.name: [
-                    dict(row._mapping)
-                    for row in conn.execute(select(table).order_by(*table.primary_key.columns))
-                ]
-                for table in db.metadata.sorted_tables
-            }
-
-
 @pytest.fixture
 def empty_target(database_factory: DatabaseFactory) -> Iterator[Flask]:
     """A freshly migrated database of the suite's kind (PostgreSQL in the PostgreSQL run)."""
@@ -120,39 +109,38 @@ def run_command(app: Flask, *args: str) -> Any:
         return app.test_cli_runner().invoke(args=list(args))
 
 
-def export(app: Flask, path: Path) -> None:
-    result = run_command(app, "data", "export", str(path))
-    assert result.exit_code == 0, result.output
-
-
 def run_import(app: Flask, path: Path) -> Any:
     return run_command(app, "data", "import", str(path))
 
 
-def test_every_row_is_copied_with_its_ids_and_sync_state(
-    dev_database: Flask, empty_target: Flask, tmp_path: Path
-) -> None:
-    dump = tmp_path / "salon.jsonl"
-    export(dev_database, dump)
-
-    result = run_import(empty_target, dump)
-
+@pytest.fixture
+def dump(dev_database: Flask, tmp_path: Path) -> Path:
+    path = tmp_path / "salon.jsonl"
+    result = run_command(dev_database, "data", "export", str(path))
     assert result.exit_code == 0, result.output
-    source, copied = all_rows(dev_database), all_rows(empty_target)
-    assert copied == source
+    return path
+
+
+@pytest.fixture
+def copied(dev_database: Flask, empty_target: Flask, dump: Path) -> Flask:
+    """The target after a successful import of the dev database."""
+    result = run_import(empty_target, dump)
+    assert result.exit_code == 0, result.output
+    return empty_target
+
+
+def test_every_row_is_copied_with_its_ids_and_sync_state(
+    dev_database: Flask, copied: Flask, dump: Path
+) -> None:
+    source = all_rows(dev_database)
+    assert all_rows(copied) == source
     assert all(source[name] for name in ("reservations", "calendar_sync_jobs", "users"))
     tables_in_file = {json.loads(line).get("table") for line in dump.read_text().splitlines()}
     assert {t.name for t in db.metadata.sorted_tables if source[t.name]} <= tables_in_file
 
 
-def test_new_rows_get_ids_after_the_copied_ones(
-    dev_database: Flask, empty_target: Flask, tmp_path: Path
-) -> None:
-    dump = tmp_path / "salon.jsonl"
-    export(dev_database, dump)
-    assert run_import(empty_target, dump).exit_code == 0
-
-    with empty_target.app_context():
+def test_new_rows_get_ids_after_the_copied_ones(copied: Flask) -> None:
+    with copied.app_context():
         highest = max(db.session.scalars(select(Customer.id)))
         customer = factories.customer()
         db.session.commit()
@@ -161,32 +149,13 @@ def test_new_rows_get_ids_after_the_copied_ones(
 
 
 @pytest.mark.skipif(DIALECT != "postgresql", reason="exclusion constraints are PostgreSQL-only")
-def test_the_no_overlap_guarantee_holds_after_the_import(
-    dev_database: Flask, empty_target: Flask, tmp_path: Path
-) -> None:
-    dump = tmp_path / "salon.jsonl"
-    export(dev_database, dump)
-    assert run_import(empty_target, dump).exit_code == 0
-
-    with empty_target.app_context():
+def test_the_no_overlap_guarantee_holds_after_the_import(copied: Flask) -> None:
+    with copied.app_context():
         live = db.session.scalars(
             select(Reservation).where(Reservation.status == "confirmed").order_by(Reservation.id)
         ).first()
         assert live is not None
-        overlapping = Reservation(
-            stylist_id=live.stylist_id,
-            service_id=live.service_id,
-            customer_id=live.customer_id,
-            start_at=live.start_at + timedelta(minutes=15),
-            end_at=live.end_at + timedelta(minutes=15),
-            busy_until=live.busy_until + timedelta(minutes=15),
-            source="portal",
-            price_cents=live.price_cents,
-        )
-        db.session.add(overlapping)
-        with pytest.raises(IntegrityError, match="ex_reservations_no_overlap"):
-            db.session.commit()
-        db.session.rollback()
+        assert_overlap_refused(live)
         db.session.remove()
 
 
@@ -200,7 +169,7 @@ def test_overlapping_bookings_in_the_source_are_refused_and_nothing_is_imported(
     factories.reservation(live.stylist, live.service, live.start_at)  # written around the service
     db.session.commit()
     dump = tmp_path / "salon.jsonl"
-    export(dev_database, dump)
+    assert run_command(dev_database, "data", "export", str(dump)).exit_code == 0
 
     result = run_import(empty_target, dump)
 
@@ -210,26 +179,19 @@ def test_overlapping_bookings_in_the_source_are_refused_and_nothing_is_imported(
     assert not any(all_rows(empty_target).values())
 
 
-def test_only_an_empty_database_accepts_an_import(
-    dev_database: Flask, empty_target: Flask, tmp_path: Path
-) -> None:
-    dump = tmp_path / "salon.jsonl"
-    export(dev_database, dump)
-    assert run_import(empty_target, dump).exit_code == 0
-    before = all_rows(empty_target)
+def test_only_an_empty_database_accepts_an_import(copied: Flask, dump: Path) -> None:
+    before = all_rows(copied)
 
-    again = run_import(empty_target, dump)
+    again = run_import(copied, dump)
 
     assert again.exit_code == 1
     assert "this database is not empty" in again.output
-    assert all_rows(empty_target) == before
+    assert all_rows(copied) == before
 
 
 def test_both_databases_must_be_at_the_same_migration(
-    dev_database: Flask, database_factory: DatabaseFactory, tmp_path: Path
+    dump: Path, database_factory: DatabaseFactory
 ) -> None:
-    dump = tmp_path / "salon.jsonl"
-    export(dev_database, dump)
     unmigrated = create_app(make_config(database_factory.new_url("bare")))
 
     result = run_import(unmigrated, dump)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -29,7 +30,7 @@ from tests.sync.conftest import ROOT, WorkerProcess, wait_until
 LINE = re.compile(r"^(OK|WARNING|ERROR)\s+[a-z-]+\s+\S")
 
 
-def findings_with(app: Flask, **settings: object) -> list[Finding]:
+def findings_with(app: Flask, **settings: Any) -> list[Finding]:
     """Run the checks as if the app had been started with ``settings`` changed.
 
     The config is swapped without the start-up validation on purpose: deploy-check must
@@ -66,7 +67,7 @@ def test_a_good_production_setup_passes(
     assert lines[-1].startswith("0 error(s)")
     checks = {line.split()[1] for line in lines[:-1]}
     assert {"environment", "secrets", "public-url", "proxies", "database", "migrations"} <= checks
-    assert {"redis", "worker", "google", "timezone", "auth"} <= checks
+    assert {"redis", "worker", "google", "timezone", "auth", "metrics"} <= checks
     warnings = [line for line in lines if line.startswith("WARNING")]
     if DIALECT == "postgresql":
         assert warnings == []
@@ -76,10 +77,11 @@ def test_a_good_production_setup_passes(
 
 WEAK_SETTINGS = [
     ({"env": "dev"}, "PELUBOT_ENV is dev"),
-    ({"secret_key": "short-secret"}, "PELUBOT_SECRET_KEY is shorter than 32"),
-    ({"secret_key": "s" * 40}, "PELUBOT_SECRET_KEY has too few distinct characters"),
+    ({"secret_key": "short-secret"}, "PELUBOT_SECRET_KEY must be at least 32 characters"),
+    ({"secret_key": "s" * 40}, "PELUBOT_SECRET_KEY must not be one character repeated"),
+    ({"secret_key": "abab" * 10}, "PELUBOT_SECRET_KEY has too few distinct characters"),
     ({"secret_key": "test-secret-key-not-for-production"}, "PELUBOT_SECRET_KEY looks like a"),
-    ({"api_key": "changeme"}, "PELUBOT_API_KEY is shorter than 32"),
+    ({"api_key": "changeme"}, "PELUBOT_API_KEY must not be 'changeme'"),
     (
         {
             "secret_key": "same-" + "a1b2c3d4e5f6g7h8" * 2,
@@ -87,11 +89,17 @@ WEAK_SETTINGS = [
         },
         "PELUBOT_SECRET_KEY and PELUBOT_API_KEY are the same value",
     ),
-    ({"secret_key_fallbacks": ("old",)}, "PELUBOT_SECRET_KEY_FALLBACKS entry is shorter"),
+    ({"secret_key_fallbacks": ("old",)}, "PELUBOT_SECRET_KEY_FALLBACKS entry must be at least 32"),
     ({"allow_local_no_auth": True}, "PELUBOT_ALLOW_LOCAL_NO_AUTH is on"),
     ({"public_base_url": "http://reservas.peluqueria.es"}, "PELUBOT_PUBLIC_BASE_URL is not https"),
     ({"public_base_url": "https://127.0.0.1:8000"}, "points at this machine"),
     ({"trusted_proxies": 0}, "PELUBOT_TRUSTED_PROXIES=0"),
+    ({"metrics_token": "metrics"}, "PELUBOT_METRICS_TOKEN must be at least 32"),
+    ({"metrics_allowed_networks": ("0.0.0.0/0",)}, "lets anyone read /metrics"),
+    (
+        {"metrics_allowed_networks": ("127.0.0.0/8",), "trusted_proxies": 0},
+        "every client looks like loopback",
+    ),
     ({"timezone": "Mars/Olympus_Mons"}, "PELUBOT_TIMEZONE is not a known time zone"),
     ({"gcal_backend": "emulator"}, "PELUBOT_GCAL_BACKEND=emulator"),
     ({"gcal_credentials_file": "/nonexistent/sa.json"}, "cannot read /nonexistent/sa.json"),
@@ -143,10 +151,17 @@ def test_a_proxy_trusted_while_listening_on_every_interface_is_a_warning(app: Fl
     assert "can forge X-Forwarded-For" in proxies[0].message
 
 
+def test_metrics_nobody_can_scrape_is_a_warning(app: Flask) -> None:
+    found = findings_with(app, metrics_allowed_networks=(), metrics_token=None)
+    metrics = [f for f in found if f.check == "metrics"]
+    assert [f.severity for f in metrics] == [WARNING]
+
+
 def test_sqlite_in_production_is_a_warning(app: Flask) -> None:
     found = findings_with(app, database_url="sqlite:///instance/pelubot.sqlite3")
     database = [f for f in found if f.check == "database" and f.severity == WARNING]
-    assert database and "SQLite in stage/prod" in database[0].message
+    assert database
+    assert "SQLite in stage/prod" in database[0].message
 
 
 def test_unreachable_database_and_redis_and_no_worker_are_errors(
@@ -206,12 +221,13 @@ def test_offline_checks_never_call_the_calendar(app: Flask, emulator: EmulatorCo
 def test_online_check_reports_each_stylist_calendar(app: Flask, emulator: EmulatorControl) -> None:
     factories.stylist(slug="lucia", calendar_id="lucia@calendar.test")
     factories.stylist(slug="carmen", calendar_id="carmen@calendar.test")
+    factories.stylist(slug="rosa", calendar_id="rosa@calendar.test")
     factories.stylist(slug="nueva", calendar_id=None)
     factories.stylist(slug="antigua", calendar_id="antigua@calendar.test", active=False)
     db.session.commit()
-    emulator.register_calendar("lucia@calendar.test")
-    emulator.register_calendar("carmen@calendar.test")
-    emulator.add_fault(status=404, reason="notFound", calendar_id="carmen@calendar.test")
+    emulator.register_calendar("lucia@calendar.test", access="writer")
+    emulator.register_calendar("rosa@calendar.test", access="reader")
+    # carmen's calendar was never shared with the service account.
     install_config(
         app,
         replace(current_config(app), gcal_backend="emulator", gcal_emulator_url=emulator.base_url),
@@ -220,9 +236,13 @@ def test_online_check_reports_each_stylist_calendar(app: Flask, emulator: Emulat
     calendars = [f for f in run_checks(app, online=True) if f.check == "calendars"]
 
     by_stylist = {f.message.split(":")[0]: f for f in calendars}
-    assert set(by_stylist) == {"lucia", "carmen", "nueva"}
-    assert by_stylist["lucia"].severity == OK and "(owner)" in by_stylist["lucia"].message
-    assert by_stylist["carmen"].severity == ERROR and "404" in by_stylist["carmen"].message
+    assert set(by_stylist) == {"lucia", "carmen", "rosa", "nueva"}
+    assert by_stylist["lucia"].severity == OK
+    assert "(writer)" in by_stylist["lucia"].message
+    assert by_stylist["carmen"].severity == ERROR
+    assert "404" in by_stylist["carmen"].message
+    assert by_stylist["rosa"].severity == ERROR
+    assert "shared as reader" in by_stylist["rosa"].message
     assert by_stylist["nueva"].severity == WARNING
 
 

@@ -99,10 +99,13 @@ def test_merge_keeps_every_reservation_and_the_second_phone(app: Flask) -> None:
     owners = {r.id: r.customer_id for r in db.session.scalars(select(Reservation))}
     assert owners == {mine.id: keep.id, moved[0].id: keep.id, moved[1].id: keep.id}
     kept = db.session.get(Customer, keep.id)
-    assert kept is not None and kept.email == "marta@x.es"
+    assert kept is not None
+    assert kept.email == "marta@x.es"
     assert kept.staff_notes == "Tinte 6.1\n+ +34600000012"
     entry = db.session.scalar(select(AuditEntry))
-    assert entry is not None and entry.action == "customer.merge" and entry.target_id == keep.id
+    assert entry is not None
+    assert entry.action == "customer.merge"
+    assert entry.target_id == keep.id
     with pytest.raises(NotFound):
         customers.merge_customers(keep.id, dup.id, actor=ADMIN)
     with pytest.raises(InvalidInput, match="different"):
@@ -125,9 +128,12 @@ def test_export_lists_the_customer_and_every_reservation(app: Flask) -> None:
     f.reservation(salon.ana, salon.color, f.local(day, 10), customer_obj=who, notes="alergia")
     db.session.commit()
     data = privacy.export_customer(who.id, actor=ADMIN)
-    assert data["customer"]["name"] == "Pilar Sanz" and data["customer"]["staff_notes"] == "6.1"
+    assert data["customer"]["name"] == "Pilar Sanz"
+    assert data["customer"]["staff_notes"] == "6.1"
     (res,) = data["reservations"]
-    assert res["notes"] == "alergia" and res["service"] == "Color" and res["stylist"] == "Ana"
+    assert res["notes"] == "alergia"
+    assert res["service"] == "Color"
+    assert res["stylist"] == "Ana"
     assert res["start_at"] == f.utc(f.local(day, 10)).isoformat()
     assert db.session.scalar(select(AuditEntry.action)) == "customer.export"
 
@@ -146,10 +152,13 @@ def test_erase_leaves_no_personal_text_and_keeps_the_times(app: Flask) -> None:
     privacy.erase_customer(who.id, actor=ADMIN)  # twice: nothing more happens
     db.session.rollback()
     erased = db.session.get(Customer, who.id)
-    assert erased is not None and erased.erased_at is not None
+    assert erased is not None
+    assert erased.erased_at is not None
     assert (erased.name, erased.email, erased.staff_notes) == (privacy.ERASED_NAME, None, None)
     kept = db.session.get(Reservation, mine.id)
-    assert kept is not None and kept.notes is None and kept.start_at == f.utc(start)
+    assert kept is not None
+    assert kept.notes is None
+    assert kept.start_at == f.utc(start)
     assert kept.version == 2  # its calendar event is re-synced without the name
     for secret in ("Pilar", "Sanz", "600000021", "p@x.es", "6.1", "alergia"):
         assert _rows_containing(secret) == [], secret

@@ -7,20 +7,21 @@ transaction, then commits (which enqueues the row on RQ).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal.emulator import EmulatorControl
-from pelubot_web.models import Reservation, Service, Stylist
+from pelubot_web.models import CalendarSyncJob, Reservation, Service, Stylist
 from pelubot_web.services.calendar_outbox import record_change
 from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
 
 
-def book(stylist: Stylist, service: Service, start: datetime, **fields: object) -> Reservation:
+def book(stylist: Stylist, service: Service, start: datetime, **fields: Any) -> Reservation:
     begin_write()
     reservation = f.reservation(stylist, service, start, **fields)
     record_change(reservation)
@@ -74,3 +75,13 @@ def fail_first_sync(reservation: Reservation, emulator: EmulatorControl) -> None
     emulator.add_fault(status=403, reason="forbidden", count=1)
     run_sync_job(reservation.sync_job_id, worker_identity())  # type: ignore[arg-type]
     db.session.rollback()
+
+
+def run_open_jobs() -> None:
+    """Run every pending or queued outbox row in this process, as a worker would."""
+    db.session.rollback()
+    ids = db.session.scalars(
+        select(CalendarSyncJob.id).where(CalendarSyncJob.status.in_(("pending", "queued")))
+    ).all()
+    for job_id in ids:
+        run_sync_job(job_id, worker_identity())

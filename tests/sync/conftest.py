@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,13 +126,15 @@ def worker_env(config: Config) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def start_worker(config: Config, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start ``python worker.py`` as a real process; all are stopped after the test."""
+@contextmanager
+def worker_starter(
+    make_env: Callable[[], dict[str, str]], tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """``start(**env_overrides)`` runs ``python worker.py``; all are stopped on exit."""
     started: list[WorkerProcess] = []
 
     def start(**overrides: str) -> WorkerProcess:
-        env = worker_env(config)
+        env = make_env()
         env.update(overrides)
         log_path = tmp_path / f"worker-{len(started)}.log"
         with open(log_path, "wb") as handle:  # the child keeps its own copy of the fd
@@ -142,13 +145,22 @@ def start_worker(config: Config, tmp_path: Path) -> Iterator[Callable[..., Worke
         started.append(worker)
         return worker
 
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            try:
-                worker.terminate(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+    try:
+        yield start
+    finally:
+        for worker in started:
+            if worker.process.poll() is None:
+                try:
+                    worker.terminate(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+
+@pytest.fixture
+def start_worker(config: Config, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start ``python worker.py`` as a real process; all are stopped after the test."""
+    with worker_starter(lambda: worker_env(config), tmp_path) as start:
+        yield start
 
 
 def wait_until(

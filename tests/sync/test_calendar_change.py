@@ -12,6 +12,7 @@ from pelubot_web.services.catalog_admin import save_stylist
 from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
+from tests.factories import stored
 from tests.sync.changes import book
 
 
@@ -41,14 +42,15 @@ def test_a_new_calendar_id_moves_upcoming_events_and_removing_it_deletes_them(
     assert {r.sync_status for r in db.session.scalars(select(Reservation))} == {"pending"}
     _run_open_jobs()
     events = emulator.events()
-    assert len(events) == 2 and {e["calendarId"] for e in events} == {"new@calendar.test"}
+    assert len(events) == 2
+    assert {e["calendarId"] for e in events} == {"new@calendar.test"}
 
     save_stylist(ana.id, name="Ana", slug="ana", calendar_id="")
     _run_open_jobs()
     assert emulator.events() == []
     db.session.rollback()
     for res in (first, second):
-        assert db.session.get(Reservation, res.id).synced_calendar_id is None
+        assert stored(Reservation, res.id).synced_calendar_id is None
 
 
 def test_renaming_a_service_refreshes_the_text_of_upcoming_events(

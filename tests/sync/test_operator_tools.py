@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 import pytest
 from flask import Flask
@@ -20,6 +21,7 @@ from pelubot_web.services.errors import InvalidInput, NotFound
 from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
+from tests.factories import stored, sync_job_id
 from tests.sync.changes import book, fail_first_sync
 
 
@@ -29,7 +31,7 @@ def _failed_booking(emulator: EmulatorControl, hour: int = 10) -> Reservation:
     db.session.commit()
     res = book(ana, svc, f.local(f.next_weekday(1), hour))
     fail_first_sync(res, emulator)
-    return db.session.get(Reservation, res.id)
+    return stored(Reservation, res.id)
 
 
 def test_snapshot_counts_rows_and_ages_the_oldest_unsynced_change(
@@ -39,14 +41,15 @@ def test_snapshot_counts_rows_and_ages_the_oldest_unsynced_change(
     ana = f.stylist([svc], calendar_id="ana@calendar.test")
     db.session.commit()
     res = book(ana, svc, f.local(f.next_weekday(1), 10))
-    job = db.session.get(CalendarSyncJob, res.sync_job_id)
+    job = stored(CalendarSyncJob, res.sync_job_id)
     job.changed_at = utcnow() - timedelta(minutes=3)
     db.session.commit()
     sync_status.record_worker_heartbeat(redis_conn, "w1")
 
     snap = sync_status.queue_snapshot()
-    assert snap["by_status"]["queued"] == 1
-    assert snap["by_status"]["failed"] == 0
+    by_status = cast(dict[str, int], snap["by_status"])
+    assert by_status["queued"] == 1
+    assert by_status["failed"] == 0
     assert 170 < snap["oldest_pending_age_s"] < 400  # type: ignore[operator]
     assert snap["worker_heartbeat_age_s"] is not None
 
@@ -61,11 +64,14 @@ def test_list_jobs_filters_and_paginates(sync_app: Flask, emulator: EmulatorCont
         book(bea, svc, f.local(day, hour))
 
     items, total = sync_status.list_jobs(status="failed")
-    assert total == 1 and items[0].reservation_id == failed.id
+    assert total == 1
+    assert items[0].reservation_id == failed.id
     items, total = sync_status.list_jobs(stylist_id=bea.id, limit=2)
-    assert total == 3 and len(items) == 2
+    assert total == 3
+    assert len(items) == 2
     items, total = sync_status.list_jobs(stylist_id=bea.id, limit=2, offset=2)
-    assert total == 3 and len(items) == 1
+    assert total == 3
+    assert len(items) == 1
     _, total = sync_status.list_jobs(day=day)
     assert total == 3
     with pytest.raises(InvalidInput):
@@ -81,9 +87,10 @@ def test_retry_job_resets_the_budget_and_requeues(
 ) -> None:
     res = _failed_booking(emulator)
     assert res.sync_status == "failed"
-    job = sync_status.retry_job(res.sync_job_id)
-    assert job.status == "queued" and job.attempts == 0
-    assert db.session.get(Reservation, res.id).sync_status == "pending"
+    job = sync_status.retry_job(sync_job_id(res))
+    assert job.status == "queued"
+    assert job.attempts == 0
+    assert stored(Reservation, res.id).sync_status == "pending"
     assert f"calsync-{job.id}-v1" in Queue("calendar-sync-test", connection=redis_conn).job_ids
     assert run_sync_job(job.id, worker_identity()).status == "succeeded"
 
@@ -95,16 +102,19 @@ def test_cli_status_and_retry_failed(
     status = runner.invoke(args=["sync", "status"])
     assert status.exit_code == 0, status.output
     assert "failed      1" in status.output
-    assert res.uuid in status.output and "forbidden" in status.output
+    assert res.uuid in status.output
+    assert "forbidden" in status.output
     assert "none has reported" in status.output
 
     retried = runner.invoke(args=["sync", "retry-failed"])
-    assert retried.exit_code == 0 and "Re-queued 1" in retried.output
+    assert retried.exit_code == 0
+    assert "Re-queued 1" in retried.output
     db.session.rollback()
-    assert db.session.get(CalendarSyncJob, res.sync_job_id).status == "queued"
+    assert stored(CalendarSyncJob, res.sync_job_id).status == "queued"
 
     missing = runner.invoke(args=["sync", "retry", "424242"])
-    assert missing.exit_code != 0 and "does not exist" in missing.output
+    assert missing.exit_code != 0
+    assert "does not exist" in missing.output
 
 
 def test_resync_rebuilds_a_calendar_that_was_emptied_by_hand(
@@ -120,7 +130,7 @@ def test_resync_rebuilds_a_calendar_that_was_emptied_by_hand(
     past = f.reservation(ana, svc, f.local(f.next_weekday(1, weeks_ahead=-2), 10))
     db.session.commit()
     for res in mine:
-        run_sync_job(res.sync_job_id, worker_identity())
+        run_sync_job(sync_job_id(res), worker_identity())
     emulator.reset()  # somebody wiped the calendar
     emulator.register_calendar("ana@calendar.test")
 
@@ -128,14 +138,15 @@ def test_resync_rebuilds_a_calendar_that_was_emptied_by_hand(
     assert result.exit_code == 0, result.output
     assert "Queued 2 upcoming" in result.output
     db.session.rollback()
-    assert db.session.get(Reservation, past.id).sync_job_id is None, "the past is left alone"
+    assert stored(Reservation, past.id).sync_job_id is None, "the past is left alone"
     for res in mine:
-        job_id = db.session.get(Reservation, res.id).sync_job_id
+        job_id = sync_job_id(stored(Reservation, res.id))
         assert run_sync_job(job_id, worker_identity()).status == "succeeded"
     assert sorted(e["calendarId"] for e in emulator.events()) == ["ana@calendar.test"] * 2
 
     missing = runner.invoke(args=["sync", "resync", "--stylist", "nadie"])
-    assert missing.exit_code != 0 and "no stylist" in missing.output
+    assert missing.exit_code != 0
+    assert "no stylist" in missing.output
 
 
 def test_expired_idempotency_records_are_purged(sync_app: Flask) -> None:

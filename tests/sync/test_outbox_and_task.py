@@ -17,7 +17,7 @@ from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.gcal import event_id_for
 from pelubot_web.gcal.emulator import EmulatorControl
-from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.models import CalendarSyncJob, Reservation, Service, Stylist
 from pelubot_web.models.types import utcnow
 from pelubot_web.services.calendar_outbox import claim, heartbeat
 from pelubot_web.services.outbox import backoff_delay
@@ -25,10 +25,11 @@ from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.dispatcher import enqueue_due_rows, recover_stale_rows
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
+from tests.factories import stored
 from tests.sync.changes import book, cancel, reschedule
 
 
-def _setup() -> tuple[object, object, object]:
+def _setup() -> tuple[Service, Stylist, Stylist]:
     svc = f.service(name="Corte mujer", duration_min=45)
     ana = f.stylist([svc], name="Ana", calendar_id="ana@calendar.test")
     bea = f.stylist([svc], name="Bea", calendar_id="bea@calendar.test")
@@ -38,7 +39,7 @@ def _setup() -> tuple[object, object, object]:
 
 def _job_of(reservation: Reservation) -> CalendarSyncJob:
     db.session.rollback()
-    job = db.session.get(CalendarSyncJob, db.session.get(Reservation, reservation.id).sync_job_id)
+    job = stored(CalendarSyncJob, stored(Reservation, reservation.id).sync_job_id)
     assert job is not None
     return job
 
@@ -88,7 +89,7 @@ def test_booking_succeeds_with_redis_down_and_the_row_stays_pending(
         res = book(ana, svc, f.local(f.next_weekday(1), 10))
         job = _job_of(res)
         assert job.status == "pending"
-        assert db.session.get(Reservation, res.id).sync_status == "pending"
+        assert stored(Reservation, res.id).sync_status == "pending"
         db.session.remove()
         db.engine.dispose()
 
@@ -109,8 +110,9 @@ def test_sync_creates_the_event_and_a_rerun_does_not_duplicate_it(
     assert event["summary"].startswith("Corte mujer")
     assert event["extendedProperties"]["private"]["pelubot_reservation_id"] == res.uuid
     db.session.rollback()
-    synced = db.session.get(Reservation, res.id)
-    assert synced.sync_status == "synced" and synced.last_synced_at is not None
+    synced = stored(Reservation, res.id)
+    assert synced.sync_status == "synced"
+    assert synced.last_synced_at is not None
     assert _job_of(res).status == "succeeded"
 
     # Operator forces a re-run: the insert gets 409 and becomes an update.
@@ -146,7 +148,7 @@ def test_stylist_change_moves_the_event_and_cancel_deletes_it(
     assert run_sync_job(_job_of(res).id, worker_identity()).status == "succeeded"
     assert emulator.events() == []
     db.session.rollback()
-    assert db.session.get(Reservation, res.id).sync_status == "synced"
+    assert stored(Reservation, res.id).sync_status == "synced"
 
 
 def test_a_permanent_error_fails_at_once_with_the_error_text(
@@ -158,9 +160,10 @@ def test_a_permanent_error_fails_at_once_with_the_error_text(
     outcome = run_sync_job(_job_of(res).id, worker_identity())
     assert outcome.status == "failed"
     job = _job_of(res)
-    assert job.status == "failed" and job.attempts == 1
+    assert job.status == "failed"
+    assert job.attempts == 1
     assert "forbidden" in (job.last_error or "")
-    reservation = db.session.get(Reservation, res.id)
+    reservation = stored(Reservation, res.id)
     assert reservation.sync_status == "failed"
     assert "forbidden" in (reservation.last_sync_error or "")
     assert reservation.status == "confirmed", "Google errors never change the reservation"
@@ -175,11 +178,12 @@ def test_a_retryable_error_schedules_a_capped_jittered_retry(
     before = utcnow()
     assert run_sync_job(_job_of(res).id, worker_identity()).status == "retry"
     job = _job_of(res)
-    assert job.status == "pending" and job.attempts == 1
+    assert job.status == "pending"
+    assert job.attempts == 1
     assert "503" in (job.last_error or "")
     cap = current_config(sync_app).sync_backoff_cap_s
     assert before <= job.available_at <= utcnow() + timedelta(seconds=cap)
-    assert db.session.get(Reservation, res.id).sync_status == "pending"
+    assert stored(Reservation, res.id).sync_status == "pending"
 
 
 def test_backoff_ceiling_doubles_stays_capped_and_jitters() -> None:
@@ -214,15 +218,16 @@ def test_a_change_during_the_google_call_is_synced_afterwards(
     # Wait until the worker holds the row, then change the reservation.
     for _ in range(100):
         db.session.rollback()
-        if db.session.get(CalendarSyncJob, job_id).status == "processing":
+        if stored(CalendarSyncJob, job_id).status == "processing":
             break
         threading.Event().wait(0.02)
     reschedule(res.id, start=f.local(day, 12))
     thread.join()
 
     job = _job_of(res)
-    assert job.status in ("pending", "queued") and job.target_version == 2
-    assert db.session.get(Reservation, res.id).sync_status == "pending"
+    assert job.status in ("pending", "queued")
+    assert job.target_version == 2
+    assert stored(Reservation, res.id).sync_status == "pending"
     assert run_sync_job(job.id, worker_identity()).status == "succeeded"
     (event,) = emulator.events()
     assert event["start"]["dateTime"].startswith(f"{day.isoformat()}T12:00")
@@ -247,9 +252,9 @@ def test_rows_of_dead_workers_are_recovered(sync_app: Flask) -> None:
 
     assert recover_stale_rows() == 2
     db.session.rollback()
-    assert db.session.get(CalendarSyncJob, stale.id).status == "pending"
-    assert db.session.get(CalendarSyncJob, dead_here.id).status == "pending"
-    assert db.session.get(CalendarSyncJob, alive.id).status == "processing"
+    assert stored(CalendarSyncJob, stale.id).status == "pending"
+    assert stored(CalendarSyncJob, dead_here.id).status == "pending"
+    assert stored(CalendarSyncJob, alive.id).status == "processing"
 
 
 def test_dispatcher_re_enqueues_rows_redis_lost(sync_app: Flask, redis_conn: Redis) -> None:
@@ -258,7 +263,7 @@ def test_dispatcher_re_enqueues_rows_redis_lost(sync_app: Flask, redis_conn: Red
     assert job.status == "queued"
 
     def queued_a_while_ago() -> None:
-        db.session.get(CalendarSyncJob, job.id).enqueued_at = utcnow() - timedelta(minutes=1)
+        stored(CalendarSyncJob, job.id).enqueued_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
 
     queued_a_while_ago()
@@ -285,11 +290,12 @@ def test_the_heartbeat_keeps_a_long_running_row_fresh(sync_app: Flask) -> None:
     with heartbeat(job.id, "host-h:1", interval_s=0.05):
         for _ in range(100):
             db.session.rollback()
-            beat = db.session.get(CalendarSyncJob, job.id).heartbeat_at
+            beat = stored(CalendarSyncJob, job.id).heartbeat_at
             if beat is not None and beat > long_ago:
                 break
             threading.Event().wait(0.05)
-    assert beat is not None and beat > utcnow() - timedelta(seconds=10)
+    assert beat is not None
+    assert beat > utcnow() - timedelta(seconds=10)
     # A row is only refreshed for the worker that owns it.
     begin_write()
     db.session.execute(
@@ -299,4 +305,4 @@ def test_the_heartbeat_keeps_a_long_running_row_fresh(sync_app: Flask) -> None:
     with heartbeat(job.id, "someone-else:2", interval_s=0.05):
         threading.Event().wait(0.3)
     db.session.rollback()
-    assert db.session.get(CalendarSyncJob, job.id).heartbeat_at == long_ago
+    assert stored(CalendarSyncJob, job.id).heartbeat_at == long_ago

@@ -15,6 +15,7 @@ from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.pull import import_busy_blocks
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
+from tests.factories import sync_job_id
 from tests.sync.changes import book
 
 
@@ -56,7 +57,7 @@ def test_foreign_events_are_imported_and_pelubot_events_skipped(
     db.session.commit()
     day = f.next_weekday(1)
     own = book(ana, svc, f.local(day, 10))
-    run_sync_job(own.sync_job_id, worker_identity())
+    run_sync_job(sync_job_id(own), worker_identity())
     gateway = _gateway(emulator)
     _foreign_event(gateway, "ana@calendar.test", "medico00001", f.local(day, 12), hours=2)
     _foreign_event(
@@ -69,7 +70,8 @@ def test_foreign_events_are_imported_and_pelubot_events_skipped(
     assert block.start_at == f.local(day, 12).astimezone(UTC)
     assert block.end_at == f.local(day, 14).astimezone(UTC)
     state = db.session.scalar(select(CalendarPullState))
-    assert state is not None and state.sync_token
+    assert state is not None
+    assert state.sync_token
 
 
 def test_incremental_pull_follows_moves_and_deletions(
@@ -125,4 +127,5 @@ def test_a_google_error_during_pull_is_recorded_and_changes_nothing(
     assert import_busy_blocks(ana.id) == "failed"
     assert [b.event_id for b in _busy()] == ["fiesta00001"]
     state = db.session.scalar(select(CalendarPullState))
-    assert state is not None and "500" in (state.last_error or "")
+    assert state is not None
+    assert "500" in (state.last_error or "")

@@ -16,6 +16,7 @@ from pelubot_web.services.accounts import create_api_key
 from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
+from tests.factories import sync_job_id
 from tests.sync.changes import book, fail_first_sync
 
 
@@ -39,12 +40,14 @@ def test_sync_state_follows_the_job_from_pending_to_failed_to_synced(
     res = _booked()
     url = f"/api/v1/reservations/{res.uuid}/sync"
     body = client.get(url, headers=booking_key).get_json()
-    assert body["status"] == "pending" and body["job_id"] == res.sync_job_id
+    assert body["status"] == "pending"
+    assert body["job_id"] == res.sync_job_id
     assert body["attempts"] == 0
 
     fail_first_sync(res, emulator)
     body = client.get(url, headers=booking_key).get_json()
-    assert body["status"] == "failed" and body["attempts"] == 1
+    assert body["status"] == "failed"
+    assert body["attempts"] == 1
     assert "forbidden" in body["last_error"]
 
     retried = client.post(f"{url}/retry", headers=booking_key)
@@ -54,9 +57,10 @@ def test_sync_state_follows_the_job_from_pending_to_failed_to_synced(
         f"calsync-{res.sync_job_id}-v1"
         in Queue("calendar-sync-test", connection=redis_conn).job_ids
     )
-    run_sync_job(res.sync_job_id, worker_identity())
+    run_sync_job(sync_job_id(res), worker_identity())
     body = client.get(url, headers=booking_key).get_json()
-    assert body["status"] == "synced" and body["last_error"] is None
+    assert body["status"] == "synced"
+    assert body["last_error"] is None
     assert body["last_synced_at"].endswith(("+01:00", "+02:00"))
 
 
@@ -86,13 +90,17 @@ def test_ops_list_filters_paginates_and_validates(
     other = book(res.stylist, res.service, f.local(f.next_weekday(2), 12))
 
     page = client.get("/api/v1/admin/calendar-jobs?status=failed", headers=ops_key).get_json()
-    assert page["total"] == 1 and page["limit"] == 20 and page["offset"] == 0
+    assert page["total"] == 1
+    assert page["limit"] == 20
+    assert page["offset"] == 0
     (job,) = page["items"]
-    assert job["reservation_id"] == res.uuid and job["attempts"] == 1
+    assert job["reservation_id"] == res.uuid
+    assert job["attempts"] == 1
     assert "forbidden" in job["last_error"]
 
     page = client.get("/api/v1/admin/calendar-jobs?limit=1", headers=ops_key).get_json()
-    assert page["total"] == 2 and [j["reservation_id"] for j in page["items"]] == [other.uuid]
+    assert page["total"] == 2
+    assert [j["reservation_id"] for j in page["items"]] == [other.uuid]
     day = f.next_weekday(2).isoformat()
     page = client.get(f"/api/v1/admin/calendar-jobs?date={day}", headers=ops_key).get_json()
     assert [j["reservation_id"] for j in page["items"]] == [other.uuid]

@@ -19,9 +19,10 @@ from pelubot_web.config import Config
 from pelubot_web.extensions import db
 from pelubot_web.gcal import event_id_for
 from pelubot_web.gcal.emulator import EmulatorControl
-from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.models import CalendarSyncJob, Reservation, Service, Stylist
 from pelubot_web.services import sync_status
 from tests import factories as f
+from tests.factories import stored
 from tests.sync.changes import book, cancel, reschedule
 from tests.sync.conftest import WorkerProcess, wait_until
 
@@ -42,7 +43,7 @@ def _all_synced(expected: int) -> Callable[[], bool]:
     return lambda: _statuses() == {"synced": expected}
 
 
-def _salon() -> tuple[object, object, object]:
+def _salon() -> tuple[Service, Stylist, Stylist]:
     svc = f.service(name="Color raíz", duration_min=60)
     ana = f.stylist([svc], name="Ana", calendar_id="ana@calendar.test")
     bea = f.stylist([svc], name="Bea", calendar_id="bea@calendar.test")
@@ -52,9 +53,9 @@ def _salon() -> tuple[object, object, object]:
 
 def _wait_until_a_worker_holds(reservation: Reservation) -> int:
     """The id of the reservation's outbox row, once a worker has claimed it."""
-    job_id = db.session.get(Reservation, reservation.id).sync_job_id
+    job_id = stored(Reservation, reservation.id).sync_job_id
     wait_until(
-        lambda: db.session.get(CalendarSyncJob, job_id).status == "processing",
+        lambda: stored(CalendarSyncJob, job_id).status == "processing",
         what="worker holds the row",
     )
     assert job_id is not None
@@ -98,7 +99,7 @@ def test_twenty_rapid_changes_end_in_one_event_with_the_final_state(
     for i in range(20):
         reschedule(res.id, start=f.local(day, 10 + (i % 8)), stylist=bea if i % 2 else ana)
     wait_until(_all_synced(1), what="final state synced")
-    final = db.session.get(Reservation, res.id)
+    final = stored(Reservation, res.id)
     assert final.version == 21
     (event,) = emulator.events()
     assert event["calendarId"] == final.stylist.calendar_id
@@ -143,8 +144,9 @@ def test_permanent_forbidden_fails_once_then_retry_after_fix_syncs(
     res = book(ana, svc, f.local(f.next_weekday(1), 11))
     start_worker()
     wait_until(lambda: _statuses() == {"failed": 1}, what="sync failed")
-    job = db.session.get(CalendarSyncJob, db.session.get(Reservation, res.id).sync_job_id)
-    assert job.status == "failed" and job.attempts == 1
+    job = stored(CalendarSyncJob, stored(Reservation, res.id).sync_job_id)
+    assert job.status == "failed"
+    assert job.attempts == 1
     assert "forbidden" in (job.last_error or "")
 
     emulator.clear_faults()
@@ -164,7 +166,7 @@ def test_worker_killed_mid_call_is_recovered_with_exactly_one_event(
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(timeout=10)
     db.session.rollback()
-    assert db.session.get(CalendarSyncJob, job_id).status == "processing"
+    assert stored(CalendarSyncJob, job_id).status == "processing"
 
     start_worker()
     wait_until(_all_synced(1), timeout=60, what="synced by the second worker")
@@ -182,10 +184,11 @@ def test_sigterm_lets_the_running_job_finish_then_exits_cleanly(
     job_id = _wait_until_a_worker_holds(res)
     assert worker.terminate(timeout=30) == 0, worker.log()
     log = worker.log()
-    assert '"worker starting"' in log and '"secret_key": "***"' in log
+    assert '"worker starting"' in log
+    assert '"secret_key": "***"' in log
     assert "worker-test-secret" not in log, "secrets are never logged"
     db.session.rollback()
-    assert db.session.get(CalendarSyncJob, job_id).status == "succeeded"
+    assert stored(CalendarSyncJob, job_id).status == "succeeded"
     assert len(emulator.events()) == 1
 
 
@@ -337,7 +340,8 @@ def test_a_foreign_event_blocks_slots_after_one_pull_and_frees_them_when_deleted
     )
     blocked = starts()
     assert not {"11:00", "11:15", "11:30", "11:45", "10:45"} & blocked
-    assert "12:00" in blocked and "10:30" in blocked
+    assert "12:00" in blocked
+    assert "10:30" in blocked
 
     gateway.delete_event("ana@calendar.test", "dentista0001")
     wait_until(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
@@ -80,14 +79,14 @@ class Salon:
 
 
 @pytest.fixture
-def salon(app: Flask) -> Iterator[Salon]:
+def salon(app: Flask) -> Salon:
     factories.booking_rules(min_notice_min=60, max_advance_days=60, slot_granularity_min=15)
     cut = factories.service(slug="corte", name="Corte mujer", duration_min=45, price_cents=3200)
     color = factories.service(slug="color", name="Color raíz", duration_min=90, price_cents=5500)
     lucia = factories.stylist([cut, color], hours=ALL_WEEK, slug="lucia", name="Lucía Fernández")
     carmen = factories.stylist([cut], hours=ALL_WEEK, slug="carmen", name="Carmen Ruiz")
     db.session.commit()
-    salon = Salon(
+    return Salon(
         service=cut,
         long_service=color,
         lucia=lucia,
@@ -98,7 +97,6 @@ def salon(app: Flask) -> Iterator[Salon]:
         admin=accounts.create_user("admin@salon.test", PASSWORD, "admin"),
         ops=accounts.create_user("ops@salon.test", PASSWORD, "ops"),
     )
-    yield salon
 
 
 def book(salon: Salon, stylist: Stylist, hour: int, minute: int = 0, **fields: Any) -> Any:

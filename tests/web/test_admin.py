@@ -17,7 +17,7 @@ from pelubot_web.models import (
     User,
     WorkingHours,
 )
-from pelubot_web.services.accounts import create_api_key
+from pelubot_web.services.accounts import create_api_key, principal_for_key
 from tests.web.conftest import PASSWORD, Salon, fresh, hx_post, login, post
 
 SERVICE = {"name": "Recogido", "slug": "recogido", "duration_min": 60, "price": "45.50"}
@@ -58,7 +58,8 @@ def test_a_new_service_and_an_edit_are_visible_in_the_api_at_once(
     assert after["corte"]["price_cents"] == 3500
     # Hidden services leave the API (and the booking page) at once.
     response = hx_post(client, f"/admin/services/{created.id}/toggle")
-    assert response.status_code == 200 and "Oculto" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Oculto" in response.get_data(as_text=True)
     assert "recogido" not in {s["slug"] for s in _api_services(client)}
     assert "Recogido" not in client.get("/book/").get_data(as_text=True)
 
@@ -197,7 +198,8 @@ def test_weekly_hours_with_a_break_and_no_overlaps(client: FlaskClient, salon: S
         (time(15), time(19)),
     ]
     response = hx_post(client, f"{url}/{sunday[0].id}/delete")
-    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == ""
     fresh()
     assert (
         db.session.query(WorkingHours).filter_by(stylist_id=salon.carmen.id, weekday=6).count() == 1
@@ -216,7 +218,8 @@ def test_salon_closures_close_the_booking_page(client: FlaskClient, salon: Salon
     html = client.get(
         f"/book/?service={salon.service.id}&stylist={salon.lucia.id}&day={day}"
     ).get_data(as_text=True)
-    assert 'name="slot"' not in html and "No hay horas libres" in html
+    assert 'name="slot"' not in html
+    assert "No hay horas libres" in html
     bad = post(client, "/admin/closures", {"start_date": day, "end_date": "2000-01-01"})
     assert bad.status_code == 422
     fresh()
@@ -254,18 +257,40 @@ def test_users_are_created_and_edited_with_validation(client: FlaskClient, salon
     assert created.status_code == 303
     fresh()
     user = db.session.query(User).filter_by(email="new@salon.test").one()
-    assert user.stylist_id == salon.carmen.id and user.password_hash != PASSWORD
+    assert user.stylist_id == salon.carmen.id
+    assert user.password_hash != PASSWORD
     response = post(
         client, f"/admin/users/{user.id}", {"role": "ops", "stylist_id": 0, "active": ""}
     )
     assert response.status_code == 303
     fresh()
-    user = db.session.get(User, user.id)
-    assert (user.role, user.active) == ("ops", False)
+    edited = db.session.get(User, user.id)
+    assert edited is not None
+    assert (edited.role, edited.active) == ("ops", False)
     # An admin cannot lock themselves out.
     self_edit = post(
         client, f"/admin/users/{salon.admin.id}", {"role": "ops", "stylist_id": 0, "active": "y"}
     )
     assert self_edit.status_code == 409
     fresh()
-    assert db.session.get(User, salon.admin.id).role == "admin"
+    admin = db.session.get(User, salon.admin.id)
+    assert admin is not None
+    assert admin.role == "admin"
+
+
+def test_admins_list_api_keys_and_revoke_one(client: FlaskClient, salon: Salon) -> None:
+    created = create_api_key("chatbot", ["booking"])
+    key_id = created.api_key.id
+    login(client, "lucia@salon.test")
+    assert client.get("/admin/api-keys").status_code == 403
+    post(client, "/logout")
+    login(client, "admin@salon.test")
+    page = client.get("/admin/api-keys").get_data(as_text=True)
+    assert "chatbot" in page
+    assert created.api_key.prefix in page
+    assert created.secret not in page
+    assert post(client, f"/admin/api-keys/{key_id}/revoke").status_code == 303
+    fresh()
+    assert principal_for_key(created.secret, bootstrap_key=None) is None
+    assert post(client, "/admin/api-keys/99999999999999999999/revoke").status_code == 404
+    assert post(client, "/admin/api-keys/12345/revoke").status_code == 404

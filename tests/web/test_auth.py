@@ -14,6 +14,7 @@ from pelubot_web.extensions import db
 from pelubot_web.models import Service
 from pelubot_web.services import user_admin
 from tests.conftest import make_config
+from tests.factories import stored
 from tests.web.conftest import (
     META_CSRF,
     PASSWORD,
@@ -65,6 +66,9 @@ def _concrete(rule: str) -> str:
         .replace("<int:job_id>", "1")
         .replace("<int:time_off_id>", "1")
         .replace("<reservation_uuid>", "00000000-0000-0000-0000-000000000000")
+        .replace("<int:endpoint_id>", "1")
+        .replace("<int:notification_id>", "1")
+        .replace("<action>", "remove")
     )
 
 
@@ -136,7 +140,7 @@ def test_ops_cannot_change_the_catalog(client: FlaskClient, salon: Salon) -> Non
     response = post(client, f"/admin/services/{salon.service.id}/toggle")
     assert response.status_code == 403
     fresh()
-    assert db.session.get(Service, salon.service.id).active is True
+    assert stored(Service, salon.service.id).active is True
     assert db.session.query(Service).filter_by(slug="hack").count() == 0
 
 

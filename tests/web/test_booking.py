@@ -13,6 +13,7 @@ from pelubot_web.models import Reservation
 from pelubot_web.services import booking
 from tests import factories
 from tests.conftest import make_config
+from tests.factories import stored
 from tests.web.conftest import Salon, book, csrf_token, fresh, hx_get, post
 
 SLOT_RE = re.compile(r'name="slot" value="([^"]+)"')
@@ -46,18 +47,21 @@ def _all_reservations() -> list[Reservation]:
 def test_booking_works_step_by_step_with_javascript_off(client: FlaskClient, salon: Salon) -> None:
     # 1. services
     page = client.get("/book/").get_data(as_text=True)
-    assert "Corte mujer" in page and "32,00" in page
+    assert "Corte mujer" in page
+    assert "32,00" in page
     assert 'name="stylist"' not in page
     # 2. stylists for that service (Carmen does not do colour)
     page = client.get(f"/book/?service={salon.long_service.id}").get_data(as_text=True)
-    assert "Lucía Fernández" in page and "Carmen Ruiz" not in page
+    assert "Lucía Fernández" in page
+    assert "Carmen Ruiz" not in page
     assert 'value="any"' in page
     # 3. day and free slots
     page = client.get(
         f"/book/?service={salon.service.id}&stylist={salon.lucia.id}&day={salon.day}"
     ).get_data(as_text=True)
     slots = _slots(page)
-    assert slots and slots[0].startswith(f"{salon.lucia.id}|{salon.day}T10:00:00+")
+    assert slots
+    assert slots[0].startswith(f"{salon.lucia.id}|{salon.day}T10:00:00+")
     assert 'name="name"' not in page  # details come after a time is chosen
     # 4. details form for the chosen slot
     page = client.get(
@@ -69,7 +73,8 @@ def test_booking_works_step_by_step_with_javascript_off(client: FlaskClient, sal
             "slot": slots[0],
         },
     ).get_data(as_text=True)
-    assert 'name="name"' in page and 'name="website"' in page
+    assert 'name="name"' in page
+    assert 'name="website"' in page
     # 5. confirm: a plain POST and a 303 to the manage page
     response = post(client, "/book/", _details(salon, slots[0]))
     assert response.status_code == 303, response.get_data(as_text=True)
@@ -83,12 +88,14 @@ def test_booking_works_step_by_step_with_javascript_off(client: FlaskClient, sal
     token = manage_url.rsplit("/", 1)[1]
     assert reservation.manage_token_hash == booking.hash_manage_token(token)
     assert token not in (reservation.manage_token_hash or "")
-    page = client.get(manage_url)
-    assert page.headers["Cache-Control"] == "no-store"
-    assert page.headers["Referrer-Policy"] == "no-referrer"
-    html = page.get_data(as_text=True)
+    manage_page = client.get(manage_url)
+    assert manage_page.headers["Cache-Control"] == "no-store"
+    assert manage_page.headers["Referrer-Policy"] == "no-referrer"
+    html = manage_page.get_data(as_text=True)
     assert "Tu reserva está confirmada" in html
-    assert "Corte mujer" in html and "10:00" in html and "Lucía Fernández" in html
+    assert "Corte mujer" in html
+    assert "10:00" in html
+    assert "Lucía Fernández" in html
     assert "http://127.0.0.1:5000" + manage_url in html
 
 
@@ -108,7 +115,8 @@ def test_anyone_books_the_first_free_stylist(client: FlaskClient, salon: Salon) 
 def test_htmx_gets_only_the_flow_panel(client: FlaskClient, salon: Salon) -> None:
     response = hx_get(client, f"/book/?service={salon.service.id}")
     html = response.get_data(as_text=True)
-    assert "<html" not in html and 'name="stylist"' in html
+    assert "<html" not in html
+    assert 'name="stylist"' in html
     assert "HX-Request" in response.headers["Vary"]
     full = client.get(f"/book/?service={salon.service.id}")
     assert "<html" in full.get_data(as_text=True)
@@ -126,7 +134,8 @@ def test_a_slot_taken_meanwhile_gives_a_friendly_message_and_fresh_slots(
     html = response.get_data(as_text=True)
     assert "esa hora acaba de reservarse" in html
     fresh = _slots(html)
-    assert fresh and slot not in fresh
+    assert fresh
+    assert slot not in fresh
     assert 'value="Ana García"' in html  # what the customer typed is kept
     assert len(_all_reservations()) == 1
 
@@ -204,19 +213,20 @@ def test_a_manage_link_only_opens_and_changes_its_own_booking(
     token_b = _book_via_page(client, salon, 12)
     a, b = sorted(_all_reservations(), key=lambda r: r.start_at)
     page_a = client.get(f"/book/manage/{token_a}").get_data(as_text=True)
-    assert "11:00" in page_a and "12:00" not in page_a
+    assert "11:00" in page_a
+    assert "12:00" not in page_a
     # Cancelling through A's link, even naming B, cancels A only.
     response = post(client, f"/book/manage/{token_a}/cancel", {"reservation": b.uuid})
     assert response.status_code == 303
     fresh()
-    assert db.session.get(Reservation, a.id).status == "cancelled"
-    assert db.session.get(Reservation, b.id).status == "confirmed"
+    assert stored(Reservation, a.id).status == "cancelled"
+    assert stored(Reservation, b.id).status == "confirmed"
     # A cancelled booking cannot be moved or cancelled again through its link.
     slot = f"{salon.lucia.id}|{factories.local(salon.day, 16).isoformat()}"
     response = post(client, f"/book/manage/{token_a}/reschedule", {"slot": slot})
     assert response.status_code == 303
     fresh()
-    assert db.session.get(Reservation, a.id).start_at == factories.local(salon.day, 11)
+    assert stored(Reservation, a.id).start_at == factories.local(salon.day, 11)
     assert "Cambiar la hora" in client.get(f"/book/manage/{token_b}").get_data(as_text=True)
 
 
@@ -252,4 +262,5 @@ def test_customer_cancels_after_confirming(app: Flask, client: FlaskClient, salo
     (reservation,) = _all_reservations()
     assert reservation.status == "cancelled"
     html = client.get(f"/book/manage/{token}").get_data(as_text=True)
-    assert "Cancelada" in html and "Cambiar la hora" not in html
+    assert "Cancelada" in html
+    assert "Cambiar la hora" not in html

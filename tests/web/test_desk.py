@@ -41,7 +41,8 @@ def test_the_day_shows_a_column_per_stylist_and_each_booking_once(
     _desk_login(client)
     html = client.get(f"/desk/?date={salon.day}").get_data(as_text=True)
     assert html.count('class="desk-col') == 2
-    assert "Lucía Fernández" in html and "Carmen Ruiz" in html
+    assert "Lucía Fernández" in html
+    assert "Carmen Ruiz" in html
     assert html.count(f'id="b-{mine.uuid}"') == 1
     assert "gs-2 gsp-9" in html  # 10:00 is the first row (after the head), 45 min = 9 rows
     assert "1 reserva" in html  # the cancelled one is hidden...
@@ -64,8 +65,10 @@ def test_a_stylist_sees_the_desk_read_only(client: FlaskClient, salon: Salon) ->
     book(salon, salon.carmen, 11)
     login(client, "lucia@salon.test")
     html = client.get(f"/desk/?date={salon.day}").get_data(as_text=True)
-    assert "Carmen Ruiz" in html and 'class="block' in html
-    assert "/desk/new" not in html and "/desk/reservations/" not in html
+    assert "Carmen Ruiz" in html
+    assert 'class="block' in html
+    assert "/desk/new" not in html
+    assert "/desk/reservations/" not in html
 
 
 def test_the_grid_answers_204_until_a_booking_changes_it(client: FlaskClient, salon: Salon) -> None:
@@ -86,7 +89,8 @@ def test_booking_a_free_cell_for_a_new_customer(client: FlaskClient, salon: Salo
     _desk_login(client)
     form = hx_get(client, _new_url(salon.carmen.id, _cell(salon, 12)))
     html = form.get_data(as_text=True)
-    assert "Corte mujer" in html and "Color raíz" not in html  # only what Carmen does
+    assert "Corte mujer" in html
+    assert "Color raíz" not in html
     data = {
         "stylist": salon.carmen.id,
         "start": _cell(salon, 12),
@@ -99,7 +103,8 @@ def test_booking_a_free_cell_for_a_new_customer(client: FlaskClient, salon: Salo
     assert json.loads(response.headers["HX-Trigger"])["deskChanged"] is True
     fresh()
     (created,) = db.session.query(Reservation).all()
-    assert created.stylist_id == salon.carmen.id and created.customer.phone == "+34611222333"
+    assert created.stylist_id == salon.carmen.id
+    assert created.customer.phone == "+34611222333"
     assert created.start_at == factories.utc(factories.local(salon.day, 12))
 
 
@@ -118,7 +123,8 @@ def test_booking_for_a_customer_found_by_search(client: FlaskClient, salon: Salo
     assert hx_post(client, "/desk/new", data).status_code == 200
     fresh()
     (created,) = db.session.query(Reservation).all()
-    assert created.customer_id == regular.id and created.service_id == salon.long_service.id
+    assert created.customer_id == regular.id
+    assert created.service_id == salon.long_service.id
 
 
 def test_a_cell_taken_meanwhile_answers_409_and_refreshes_the_grid(
@@ -152,8 +158,10 @@ def test_moving_a_reservation_to_another_stylist(client: FlaskClient, salon: Sal
     assert f'value="{target}"' in picker  # every stylist who does the service
     response = hx_post(client, url, {"day": salon.day.isoformat(), "slot": target})
     assert response.status_code == 200
-    moved = fresh() or db.session.get(Reservation, moving.id)
-    assert moved is not None and moved.stylist_id == salon.carmen.id
+    fresh()
+    moved = db.session.get(Reservation, moving.id)
+    assert moved is not None
+    assert moved.stylist_id == salon.carmen.id
     assert moved.start_at == factories.utc(factories.local(salon.day, 11))
     bad = hx_post(client, url, {"slot": "garbage"})
     assert bad.status_code == 422
@@ -182,4 +190,5 @@ def test_cancel_from_the_panel_without_javascript_goes_back_to_the_day(
     assert response.headers["Location"].endswith(f"/desk/?date={salon.day}")
     fresh()
     cancelled = db.session.get(Reservation, r.id)
-    assert cancelled is not None and cancelled.status == "cancelled"
+    assert cancelled is not None
+    assert cancelled.status == "cancelled"

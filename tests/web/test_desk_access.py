@@ -79,9 +79,11 @@ def _check(client: FlaskClient, salon: Salon, route: Route, role: str, n: int) -
         assert response.status_code == 403, where
     fresh()
     unchanged = db.session.get(Reservation, reservation.id)
-    assert unchanged is not None and unchanged.status == "confirmed", where
+    assert unchanged is not None, where
+    assert unchanged.status == "confirmed", where
     customer = db.session.get(Customer, reservation.customer_id)
-    assert customer is not None and customer.erased_at is None, where
+    assert customer is not None, where
+    assert customer.erased_at is None, where
     assert db.session.query(AuditEntry).count() == 0, where
 
 
@@ -102,4 +104,5 @@ def test_reception_lands_on_the_desk_and_sees_desk_and_customers_in_the_menu(
     response = login(client, EMAILS["reception"])
     assert response.headers["Location"].endswith("/desk/")
     html = client.get("/desk/").get_data(as_text=True)
-    assert 'href="/customers/"' in html and 'href="/admin/"' not in html
+    assert 'href="/customers/"' in html
+    assert 'href="/admin/"' not in html

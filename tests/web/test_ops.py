@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob
 from pelubot_web.models.types import utcnow
+from tests.factories import stored
 from tests.web.conftest import Salon, book, fresh, hx_get, hx_post, login, post
 
 
@@ -39,8 +40,10 @@ def test_dashboard_shows_counters_heartbeat_and_jobs(client: FlaskClient, salon:
     assert '<div class="counter alert" data-status="failed">\n      <b>1</b>' in html
     assert '<div class="counter" data-status="pending">\n      <b>1</b>' in html
     assert "5 min" in html  # oldest pending age
-    assert 'data-worker="down"' in html and "No hay ningún worker" in html
-    assert f'id="job-{failed.id}"' in html and "HttpError 403: forbidden" in html
+    assert 'data-worker="down"' in html
+    assert "No hay ningún worker" in html
+    assert f'id="job-{failed.id}"' in html
+    assert "HttpError 403: forbidden" in html
     assert "8/8" in html
     assert 'hx-trigger="every 5s"' in html
 
@@ -56,7 +59,8 @@ def test_poll_returns_the_live_fragment_with_the_same_filters(
     assert html.lstrip().startswith('<div id="jobs-live"')
     assert "<html" not in html
     assert 'hx-get="/admin/calendar-jobs/?status=failed&amp;page=1"' in html
-    assert f'id="job-{failed.id}"' in html and f'id="job-{ok.id}"' not in html
+    assert f'id="job-{failed.id}"' in html
+    assert f'id="job-{ok.id}"' not in html
 
 
 def test_filters_by_stylist_and_date_and_paginates(client: FlaskClient, salon: Salon) -> None:
@@ -103,8 +107,9 @@ def test_retry_one_job_with_htmx(client: FlaskClient, salon: Salon, redis_conn: 
     assert html.lstrip().startswith(f'<tr id="job-{job.id}"')
     assert "devuelto a la cola" in json.loads(response.headers["HX-Trigger"])["toast"]["message"]
     fresh()
-    retried = db.session.get(CalendarSyncJob, job.id)
-    assert retried.status in ("pending", "queued") and retried.attempts == 0
+    retried = stored(CalendarSyncJob, job.id)
+    assert retried.status in ("pending", "queued")
+    assert retried.attempts == 0
 
 
 def test_retry_all_failed_asks_for_confirmation(client: FlaskClient, salon: Salon) -> None:
@@ -113,11 +118,11 @@ def test_retry_all_failed_asks_for_confirmation(client: FlaskClient, salon: Salo
     page = client.get("/admin/calendar-jobs/retry-failed").get_data(as_text=True)
     assert "Se devolverán a la cola 2 trabajos fallidos." in page
     fresh()
-    assert {db.session.get(CalendarSyncJob, j.id).status for j in jobs} == {"failed"}
+    assert {stored(CalendarSyncJob, j.id).status for j in jobs} == {"failed"}
     response = post(client, "/admin/calendar-jobs/retry-failed")
     assert response.status_code == 303
     fresh()
-    assert {db.session.get(CalendarSyncJob, j.id).status for j in jobs} <= {"pending", "queued"}
+    assert {stored(CalendarSyncJob, j.id).status for j in jobs} <= {"pending", "queued"}
     response = hx_post(client, "/admin/calendar-jobs/retry-failed")
     assert response.status_code == 200
     assert response.get_data(as_text=True).lstrip().startswith('<div id="jobs-live"')

@@ -47,20 +47,24 @@ def test_new_rules_change_the_slots_offered_at_once(client: FlaskClient, salon: 
     page = client.get("/admin/rules")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Reglas de reserva" in html and "Tiempo libre tras cada cita" in html
+    assert "Reglas de reserva" in html
+    assert "Tiempo libre tras cada cita" in html
     assert '<option selected value="15">' in html
     assert {start.minute for start in _api_slot_starts(client, salon)} == {0, 15, 30, 45}
 
     response = post(client, "/admin/rules", {**RULES, "slot_granularity_min": 30})
-    assert response.status_code == 303 and response.headers["Location"] == "/admin/rules"
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/admin/rules"
     assert "Reglas de reserva guardadas." in client.get("/admin/rules").get_data(as_text=True)
     assert _stored_rules() == {**RULES, "slot_granularity_min": 30}
     starts = _api_slot_starts(client, salon)
-    assert starts and {start.minute for start in starts} == {0, 30}
+    assert starts
+    assert {start.minute for start in starts} == {0, 30}
 
     # Through htmx: a whole-page redirect; bookings now open only one day ahead.
     response = hx_post(client, "/admin/rules", {**RULES, "max_advance_days": 1})
-    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/admin/rules"
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/admin/rules"
     assert _api_slot_starts(client, salon) == []  # the test day is a week ahead
 
 
@@ -80,7 +84,8 @@ def test_invalid_rules_are_refused_next_to_their_fields(client: FlaskClient, sal
     missing = hx_post(client, "/admin/rules", {**RULES, "buffer_after_min": ""})
     assert missing.status_code == 422
     fragment = missing.get_data(as_text=True)
-    assert fragment.lstrip().startswith("<form") and 'id="buffer_after_min-error"' in fragment
+    assert fragment.lstrip().startswith("<form")
+    assert 'id="buffer_after_min-error"' in fragment
     assert _stored_rules() == RULES
 
 

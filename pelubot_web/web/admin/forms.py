@@ -9,6 +9,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TimeField,
 )
@@ -133,3 +134,9 @@ class EditUserForm(BaseForm):
         _l("New password (leave empty to keep it)"),
         validators=[Optional(), Length(min=10, max=200)],
     )
+
+
+class WebhookForm(BaseForm):
+    url = StringField(_l("URL"), validators=[DataRequired(), Length(max=2000)])
+    secret = StringField(_l("Signing secret"), validators=[Optional(), Length(min=16, max=200)])
+    events = SelectMultipleField(_l("Events (none: all)"), choices=[], validate_choice=True)

@@ -26,7 +26,8 @@ def hours(stylist_id: int) -> Response:
     form = HoursForm()
 
     def save() -> None:
-        assert form.start_time.data is not None and form.end_time.data is not None
+        assert form.start_time.data is not None
+        assert form.end_time.data is not None
         schedule_admin.add_working_hours(
             stylist.id, form.weekday.data, form.start_time.data, form.end_time.data
         )
@@ -69,7 +70,8 @@ def closures() -> Response:
     form = ClosureForm()
 
     def save() -> None:
-        assert form.start_date.data is not None and form.end_date.data is not None
+        assert form.start_date.data is not None
+        assert form.end_date.data is not None
         schedule_admin.add_closure(form.start_date.data, form.end_date.data, form.reason.data)
 
     return post_form(
@@ -107,7 +109,8 @@ def rules() -> Response:
 
     def save() -> None:
         assert form.buffer_after_min.data is not None
-        assert form.min_notice_min.data is not None and form.max_advance_days.data is not None
+        assert form.min_notice_min.data is not None
+        assert form.max_advance_days.data is not None
         schedule_admin.update_booking_rules(
             slot_granularity_min=form.slot_granularity_min.data,
             buffer_after_min=form.buffer_after_min.data,

@@ -17,9 +17,11 @@ from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
 from pelubot_web.config import current_config
-from pelubot_web.extensions import limiter
+from pelubot_web.extensions import csrf, limiter
+from pelubot_web.i18n import current_locale
+from pelubot_web.inputs import parse_db_int
 from pelubot_web.models import Reservation, Service, Stylist
-from pelubot_web.services import booking, catalog, manage_links
+from pelubot_web.services import booking, catalog, manage_links, notify_prefs
 from pelubot_web.services.errors import DomainError, NotFound, SlotTaken
 from pelubot_web.web.booking import bp
 from pelubot_web.web.booking.forms import CustomerDetailsForm, PickSlotForm
@@ -48,10 +50,7 @@ limit_posts = limiter.limit(_booking_rate_limit, methods=["POST"], key_func=get_
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    return parse_db_int(raw)
 
 
 def _flow(args: Mapping[str, str], message: str | None = None) -> dict[str, Any]:
@@ -148,6 +147,7 @@ def confirm() -> Response:
             notes=(form.notes.data or "").strip() or None,
             source="booking_page",
             manage_token_hash=token_hash,
+            language=current_locale(),
         )
     except SlotTaken:
         message = _("Sorry, that time has just been taken. Here are the free times now.")
@@ -269,3 +269,27 @@ def reschedule(token: str) -> Response:
             **reschedule_context(reservation, day),
         )
     )
+
+
+# --- unsubscribe (link and List-Unsubscribe header of every reminder and notice) --------
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe(token: str) -> Response:
+    try:
+        customer = notify_prefs.customer_for_unsubscribe(token)
+    except NotFound:
+        abort(404)
+    done = customer.email_opt_out_at is not None
+    return _private(render("booking/unsubscribe.html", token=token, done=done))
+
+
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" without a form
+@limit_posts
+def unsubscribe_post(token: str) -> Response:
+    try:
+        notify_prefs.unsubscribe(token)
+    except NotFound:
+        abort(404)
+    return _private(render("booking/unsubscribe.html", token=token, done=True))

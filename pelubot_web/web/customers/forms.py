@@ -1,24 +1,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, IntegerField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import IntegerField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange
 
-from pelubot_web.web.forms import BaseForm
-from pelubot_web.web.portal.forms import EMAIL_PATTERN
+from pelubot_web.web.forms import BaseForm, optional_email_field
 
 
 class ContactForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=32)])
-    email = EmailField(
-        _l("Email (optional)"),
-        validators=[
-            Optional(),
-            Length(max=254),
-            Regexp(EMAIL_PATTERN, message=_l("Enter a valid email address.")),
-        ],
-    )
+    email = optional_email_field()
 
 
 class StaffNotesForm(BaseForm):

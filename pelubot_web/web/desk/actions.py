@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from pelubot_web.i18n import local_date, local_time
+from pelubot_web.inputs import parse_aware_datetime, parse_db_int
 from pelubot_web.models import Reservation, Stylist
 from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
 from pelubot_web.services import booking, catalog, customers
@@ -61,12 +62,9 @@ def _panel(reservation: Reservation, message: str, *, status: int = 200) -> Resp
 
 def _cell(form: DeskBookingForm) -> tuple[Stylist, datetime]:
     """The stylist and start the form is about (404 / 400 when invented)."""
-    try:
-        stylist_id = int(form.stylist.data or "")
-        start = datetime.fromisoformat(form.start.data or "")
-    except ValueError:
-        abort(400)
-    if start.tzinfo is None:
+    stylist_id = parse_db_int(form.stylist.data)
+    start = parse_aware_datetime(form.start.data)
+    if stylist_id is None or start is None:
         abort(400)
     stylist = next((s for s in catalog.list_stylists() if s.id == stylist_id), None)
     if stylist is None:
@@ -120,7 +118,7 @@ def new() -> Response:
         (o.service_id, f"{o.service.name} · {o.effective_duration_min} min") for o in offers
     ]
     if request.method == "GET":
-        wanted = request.args.get("service", type=int)
+        wanted = parse_db_int(request.args.get("service"))
         offered = {o.service_id for o in offers}
         form.service.data = wanted if wanted in offered else next(iter(sorted(offered)), None)
     status = 200

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    EmailField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -10,10 +9,9 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional
 
-from pelubot_web.web.forms import BaseForm
-from pelubot_web.web.portal.forms import EMAIL_PATTERN
+from pelubot_web.web.forms import BaseForm, optional_email_field
 
 
 class DeskBookingForm(BaseForm):
@@ -26,14 +24,7 @@ class DeskBookingForm(BaseForm):
     customer_id = IntegerField(validators=[Optional()])
     name = StringField(_l("Customer name"), validators=[Optional(), Length(max=120)])
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=32)])
-    email = EmailField(
-        _l("Email (optional)"),
-        validators=[
-            Optional(),
-            Length(max=254),
-            Regexp(EMAIL_PATTERN, message=_l("Enter a valid email address.")),
-        ],
-    )
+    email = optional_email_field()
     notes = TextAreaField(_l("Notes"), validators=[Length(max=500)])
 
 

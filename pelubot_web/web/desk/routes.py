@@ -11,6 +11,7 @@ from flask import abort, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from pelubot_web.inputs import parse_date, parse_db_int
 from pelubot_web.models import Stylist
 from pelubot_web.services import booking, catalog, customers, desk
 from pelubot_web.services.errors import NotFound
@@ -43,14 +44,14 @@ class DeskArgs:
 
 def _parse_args(view: str) -> DeskArgs:
     raw_day = request.args.get("date", "")
-    try:
-        day = date.fromisoformat(raw_day) if raw_day else salon_today()
-    except ValueError:
+    parsed = parse_date(raw_day)
+    if raw_day and parsed is None:
         abort(400)
+    day = parsed or salon_today()
     stylist = None
     if view == "week":
         stylists = catalog.list_stylists(active_only=False)
-        wanted = request.args.get("stylist", type=int)
+        wanted = parse_db_int(request.args.get("stylist"))
         if wanted is None and current_user.role == "stylist":
             wanted = current_user.stylist_id
         stylist = next((s for s in stylists if s.id == wanted), None)

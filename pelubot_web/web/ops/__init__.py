@@ -1,7 +1,9 @@
-"""Ops dashboard ``/admin/calendar-jobs``: the calendar sync queue, live (ops and admins)."""
+"""Ops dashboards (ops and admins): ``/admin/calendar-jobs`` (the calendar sync queue,
+live) and ``/admin/notifications`` (customer emails and webhooks)."""
 
 from flask import Blueprint
 
 bp = Blueprint("ops", __name__, url_prefix="/admin/calendar-jobs")
+notifications_bp = Blueprint("notifications", __name__, url_prefix="/admin/notifications")
 
-from pelubot_web.web.ops import routes  # noqa: E402,F401  (registers the views)
+from pelubot_web.web.ops import notifications, routes  # noqa: E402,F401  (registers the views)

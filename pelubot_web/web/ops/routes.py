@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, cast
 
 from flask import abort, flash, request, url_for
@@ -16,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from pelubot_web.inputs import parse_date, parse_db_int
 from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.services import calendar_health, catalog, sync_status
 from pelubot_web.services.errors import NotFound
@@ -41,12 +41,9 @@ def _filters() -> dict[str, Any]:
     status = request.args.get("status") or None
     if status not in tuple(OutboxStatus):
         status = None
-    stylist_id = request.args.get("stylist", type=int)
-    try:
-        day = date.fromisoformat(request.args["date"]) if request.args.get("date") else None
-    except ValueError:
-        day = None
-    page = max(1, request.args.get("page", type=int) or 1)
+    stylist_id = parse_db_int(request.args.get("stylist"))
+    day = parse_date(request.args.get("date"))
+    page = parse_db_int(request.args.get("page")) or 1
     return {"status": status, "stylist_id": stylist_id, "day": day, "page": page}
 
 

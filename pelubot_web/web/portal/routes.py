@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from pelubot_web.config import current_config
 from pelubot_web.i18n import local_date, local_time
+from pelubot_web.inputs import parse_date, parse_db_int
 from pelubot_web.models import Reservation, Stylist
 from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
-from pelubot_web.services import booking, catalog
+from pelubot_web.services import booking, catalog, notify_status
 from pelubot_web.services.agenda import reservations_between
 from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
@@ -65,11 +66,7 @@ def agenda_reservations(stylist: Stylist, first: date, last_exclusive: date) -> 
 def _agenda_context() -> dict[str, Any]:
     stylist = current_stylist()
     view = "week" if request.args.get("view") == "week" else "day"
-    raw_day = request.args.get("date")
-    try:
-        day = date.fromisoformat(raw_day) if raw_day else salon_today()
-    except ValueError:
-        day = salon_today()
+    day = parse_date(request.args.get("date")) or salon_today()
     first, last = _agenda_range(view, day)
     reservations = agenda_reservations(stylist, first, last)
     days: dict[date, list[Reservation]] = {
@@ -110,6 +107,7 @@ def _row(reservation: Reservation, *, toast: str | None = None, refresh: bool = 
         trigger=trigger,
         r=reservation,
         scope=scope_args(reservation.stylist),
+        sent=notify_status.for_reservation(reservation.id),
     )
 
 
@@ -234,7 +232,7 @@ def new() -> Response:
         (o.service_id, f"{o.service.name} · {o.effective_duration_min} min") for o in offers
     ]
     if request.method == "GET":
-        form.service.data = request.args.get("service", type=int) or (
+        form.service.data = parse_db_int(request.args.get("service")) or (
             offers[0].service_id if offers else None
         )
         form.day.data = parse_day(request.args.get("day"), default=salon_today())

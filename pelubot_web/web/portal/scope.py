@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, request
 from flask_login import current_user
 
+from pelubot_web.inputs import parse_db_int
 from pelubot_web.models import Reservation, Stylist
 from pelubot_web.services import booking, catalog
 from pelubot_web.services.errors import NotFound
@@ -31,7 +32,7 @@ def current_stylist() -> Stylist:
     stylists = catalog.list_stylists(active_only=False)
     if not stylists:
         abort(404)
-    wanted = request.values.get("stylist", type=int)
+    wanted = parse_db_int(request.values.get("stylist"))
     return next((s for s in stylists if s.id == wanted), None) or next(
         (s for s in stylists if s.active), stylists[0]
     )

@@ -32,7 +32,8 @@ def time_off() -> Response:
     form = TimeOffForm()
 
     def save() -> None:
-        assert form.start.data is not None and form.end.data is not None
+        assert form.start.data is not None
+        assert form.end.data is not None
         schedule_admin.add_time_off(
             stylist.id, _aware(form.start.data), _aware(form.end.data), form.reason.data
         )
