@@ -2,7 +2,8 @@
 
 Builds the app once, preloads the task modules, recovers rows of dead workers, then
 runs the RQ worker on the calendar-sync and notification queues together with the dispatcher thread
-(due rows, lost rows, stale rows, busy-time imports, heartbeat). SIGTERM lets the
+(due rows, lost rows, stale rows, busy-time imports, housekeeping, heartbeat). With
+``PELUBOT_WORKER_METRICS_PORT`` set it serves its own Prometheus series there. SIGTERM lets the
 running job finish, then exits 0. If Redis goes away the worker waits for it.
 """
 
@@ -20,6 +21,7 @@ from rq import Queue, SimpleWorker
 from pelubot_web import ConfigError, create_app
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
+from pelubot_web.metrics import serve_worker_metrics
 from pelubot_web.observability import configure_logging
 from pelubot_web.services.sync_status import forget_worker
 from pelubot_web.tasks import calendar, notify, pull  # noqa: F401  (preload before the first job)
@@ -68,12 +70,20 @@ def main() -> int:
     connection = Redis.from_url(
         cfg.redis_url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=5
     )
+    metrics_port = None
+    if cfg.worker_metrics_port is not None:
+        metrics_port = serve_worker_metrics(cfg.worker_metrics_host, cfg.worker_metrics_port)
     with app.app_context():
         recovered = recover_stale_rows() + recover_stale_notifications()
         db.session.remove()
         log.info(
             "worker starting",
-            extra={"worker": name, "recovered_rows": recovered, "config": cfg.redacted()},
+            extra={
+                "worker": name,
+                "recovered_rows": recovered,
+                "metrics_port": metrics_port,
+                "config": cfg.redacted(),
+            },
         )
         dispatcher = DispatcherThread(app, name)
         dispatcher.start()

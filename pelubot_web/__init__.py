@@ -126,13 +126,13 @@ def _register_blueprints(app: Flask) -> None:
     from pelubot_web.metrics import QUEUE_SNAPSHOT_KEY
     from pelubot_web.probes import bp as probes_bp
     from pelubot_web.probes import register_check
-    from pelubot_web.services import sync_status
+    from pelubot_web.services import calendar_health, sync_status
 
     app.register_blueprint(probes_bp)
     api.init_app(app)
     register_check(app, "worker", sync_status.check_worker)
     register_check(app, "calendar_credentials", sync_status.check_calendar_credentials)
-    app.extensions[QUEUE_SNAPSHOT_KEY] = sync_status.queue_snapshot
+    app.extensions[QUEUE_SNAPSHOT_KEY] = calendar_health.metrics_snapshot
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -18,6 +18,7 @@ from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services import (
     accounts,
+    calendar_health,
     demo,
     demo_staff,
     demo_week,
@@ -146,6 +147,7 @@ def sync_status_command(show_failed: int) -> None:
     click.echo(
         "Workers: none has reported" if age is None else f"Last worker heartbeat: {age:.0f} s ago"
     )
+    _echo_calendar_problems()
     if show_failed and by_status.get(OutboxStatus.FAILED):
         jobs, total = sync_status.list_jobs(status=OutboxStatus.FAILED, limit=min(show_failed, 100))
         click.echo(f"Failed jobs ({total}):")
@@ -153,6 +155,28 @@ def sync_status_command(show_failed: int) -> None:
             error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""
             click.echo(
                 f"  #{job.id} reservation {job.reservation.uuid} attempts={job.attempts} {error}"
+            )
+
+
+def _echo_calendar_problems() -> None:
+    problems = calendar_health.stylist_calendar_health(problems_only=True)
+    if not problems:
+        click.echo("Stylist calendars: all imports and pushes working")
+        return
+    click.echo("Stylist calendars with problems:")
+    for entry in problems:
+        if entry.pull_failing:
+            since = (
+                entry.pull_failing_since.isoformat(timespec="minutes")
+                if (entry.pull_failing_since)
+                else "?"
+            )
+            click.echo(
+                f"  {entry.slug}: busy-time import failing since {since}: {entry.pull_error}"
+            )
+        if entry.failed_pushes:
+            click.echo(
+                f"  {entry.slug}: {entry.failed_pushes} failed sync(s): {entry.last_push_error}"
             )
 
 

@@ -247,6 +247,7 @@ class Config:
     sync_quota_backoff_s: float = 900.0
     # Each worker serves its own Prometheus metrics here (None = off, 0 = any free port).
     worker_metrics_port: int | None = None
+    worker_metrics_host: str = "0.0.0.0"
     # Succeeded outbox rows older than this are pruned by the dispatcher.
     outbox_retention_days: int = 30
     # /ready/sync: the oldest open outbox row may be this old before it answers 503.
@@ -321,6 +322,7 @@ class Config:
                 env, "SYNC_QUOTA_BACKOFF_S", defaults.sync_quota_backoff_s, 0.0
             ),
             "worker_metrics_port": _optional_port(env, "WORKER_METRICS_PORT"),
+            "worker_metrics_host": _str(env, "WORKER_METRICS_HOST", defaults.worker_metrics_host),
             "outbox_retention_days": _int(
                 env, "OUTBOX_RETENTION_DAYS", defaults.outbox_retention_days, 1
             ),

@@ -16,7 +16,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, current_app, request
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client import multiprocess as pc_multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -35,6 +43,8 @@ __all__ = [
     "GOOGLE_CALL_DURATION",
     "PULL_OUTCOMES",
     "QUEUE_WAIT",
+    "WORKER_LAST_CYCLE",
+    "serve_worker_metrics",
     "SYNC_OUTCOMES",
     "NOTIFICATIONS",
     "NOTIFICATION_LAG",
@@ -95,6 +105,12 @@ PULL_OUTCOMES = Counter(
     ["outcome"],
 )
 
+WORKER_LAST_CYCLE = Gauge(
+    "pelubot_worker_last_cycle_timestamp_seconds",
+    "Unix time of this worker's last completed dispatcher cycle (liveness)",
+    multiprocess_mode="max",
+)
+
 QueueSnapshot = Callable[[], dict[str, Any]]
 QUEUE_SNAPSHOT_KEY = "pelubot_queue_snapshot"
 
@@ -127,6 +143,36 @@ class _QueueCollector(Collector):
             "Seconds since the freshest worker heartbeat (-1 when no worker ever reported)",
             value=-1.0 if age is None else age,
         )
+        workers = GaugeMetricFamily(
+            "pelubot_worker_last_seen_seconds",
+            "Seconds since each worker's last heartbeat (workers silent for a day drop out)",
+            labels=["worker"],
+        )
+        for name, seen in sorted(snap.get("worker_heartbeats", {}).items()):
+            workers.add_metric([name], seen)
+        yield workers
+        pulls = GaugeMetricFamily(
+            "pelubot_calendar_pull_failing",
+            "1 while a stylist's busy-time import from Google is failing",
+            labels=["stylist"],
+        )
+        failing_for = GaugeMetricFamily(
+            "pelubot_calendar_pull_failing_seconds",
+            "How long a stylist's busy-time import has been failing (0 when it works)",
+            labels=["stylist"],
+        )
+        pushes = GaugeMetricFamily(
+            "pelubot_calendar_push_failed_rows",
+            "Outbox rows failed for good, by stylist (calendar unshared, read-only, ...)",
+            labels=["stylist"],
+        )
+        for stylist in snap.get("stylists", []):
+            pulls.add_metric([stylist["slug"]], 1.0 if stylist["pull_failing"] else 0.0)
+            failing_for.add_metric([stylist["slug"]], stylist["pull_failing_s"])
+            pushes.add_metric([stylist["slug"]], stylist["failed_pushes"])
+        yield pulls
+        yield failing_for
+        yield pushes
 
 
 def _client_in(networks: tuple[str, ...] | None) -> bool:
@@ -207,3 +253,15 @@ class Metrics:
             return Response(b"".join(parts), mimetype="text/plain; version=0.0.4")
 
         app.add_url_rule("/metrics", "metrics", prometheus_metrics)
+
+
+def serve_worker_metrics(host: str, port: int) -> int:
+    """Serve this worker's own series (``pelubot_*`` from the default registry) on
+    ``host:port`` from a daemon thread; returns the bound port (``port=0`` picks one).
+
+    Workers may run on other hosts than the web, so a shared multiprocess directory
+    cannot carry their counters: Prometheus scrapes each worker directly.
+    """
+    server, _thread = start_http_server(port, addr=host, registry=REGISTRY)
+    bound: int = server.server_port
+    return bound

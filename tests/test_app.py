@@ -81,12 +81,13 @@ def test_ready_is_200_when_database_redis_and_a_worker_answer(
     assert body["checks"]["worker"]["ok"] is True
 
 
-def test_ready_is_503_naming_the_worker_when_none_reports(
+def test_ready_stays_200_but_degraded_naming_the_worker_when_none_reports(
     client: FlaskClient, redis_conn: Redis
 ) -> None:
     response = client.get("/ready")
     body = response.get_json()
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert body["status"] == "degraded"
     assert body["failing"] == ["worker"]
     assert "no worker" in body["checks"]["worker"]["error"]
 
@@ -96,13 +97,16 @@ def test_ready_is_503_naming_the_worker_when_none_reports(
     assert "600 s ago" in body["checks"]["worker"]["error"]
 
 
-def test_ready_is_503_naming_redis_when_redis_is_down(migrated_database_url: str) -> None:
+def test_ready_stays_200_but_degraded_naming_redis_when_redis_is_down(
+    migrated_database_url: str,
+) -> None:
     app = create_app(
         make_config(migrated_database_url, redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
     )
     response = app.test_client().get("/ready")
     body = response.get_json()
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert body["status"] == "degraded"
     assert "redis" in body["failing"]
     assert "database" not in body["failing"]
     assert "Connection" in body["checks"]["redis"]["error"]
@@ -115,8 +119,44 @@ def test_ready_is_503_naming_the_database_when_it_cannot_be_reached(redis_conn: 
     response = app.test_client().get("/ready")
     body = response.get_json()
     assert response.status_code == 503
+    assert body["status"] == "unavailable"
     assert body["failing"] == ["database"]
     assert body["checks"]["database"]["error"]
+
+
+def test_ready_in_prod_names_the_failing_check_but_not_hosts_ports_or_driver_text(
+    redis_conn: Redis,
+) -> None:
+    port = _closed_port()
+    app = create_app(
+        make_config(
+            f"postgresql://nobody@127.0.0.1:{port}/nothing",
+            env="prod",
+            api_key="prod-api-key-0123456789abcdefghijklmnop",
+            secret_key="prod-secret-key-9876543210zyxwvutsrqponm",
+            redis_url=f"redis://127.0.0.1:{_closed_port()}/0",
+        )
+    )
+    response = app.test_client().get("/ready")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert set(body["failing"]) >= {"database", "redis"}
+    text = response.get_data(as_text=True)
+    for leak in ("127.0.0.1", str(port), "nobody", "psycopg", "Connection", "SELECT"):
+        assert leak not in text
+
+
+def test_ready_sync_is_503_without_a_worker_and_200_with_one(
+    client: FlaskClient, redis_conn: Redis
+) -> None:
+    response = client.get("/ready/sync")
+    assert response.status_code == 503
+    assert response.get_json()["failing"] == ["worker"]
+
+    _worker_reported()
+    response = client.get("/ready/sync")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["checks"]["pulls"] == {"ok": True, "failing_stylists": []}
 
 
 def test_ready_bounds_a_hung_redis_with_a_timeout(
@@ -127,7 +167,7 @@ def test_ready_bounds_a_hung_redis_with_a_timeout(
     )
     response = app.test_client().get("/ready")
     body = response.get_json()
-    assert response.status_code == 503
+    assert response.status_code == 200
     assert "redis" in body["failing"]
     assert "database" not in body["failing"]
     assert "time" in body["checks"]["redis"]["error"].lower()

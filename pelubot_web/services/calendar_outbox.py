@@ -108,11 +108,53 @@ def record_change(reservation: Reservation, *, now: datetime | None = None) -> C
         else:
             job = None
     if job is None:
+        job = reopen_failed_row(reservation.id, reservation.version, now)
+    if job is None:
         job = _new_row(reservation, now)
     reservation.sync_status = SyncStatus.PENDING if needs_sync else SyncStatus.NOT_REQUIRED
     reservation.sync_job_id = job.id
     pending: dict[int, int] = db.session.info.setdefault(_PENDING_KEY, {})
     pending[job.id] = job.target_version
+    return job
+
+
+def reopen_failed_row(reservation_id: int, version: int, now: datetime) -> CalendarSyncJob | None:
+    """Give the reservation's latest ``failed`` row a fresh budget for ``version``.
+
+    A new change or a retry supersedes the failure instead of leaving a ``failed`` row
+    behind for ever (an "any failed row" alert would never clear). Conditional, so a
+    concurrent reopen cannot create two open rows (the partial unique index agrees).
+    """
+    failed_id = db.session.scalar(
+        select(CalendarSyncJob.id)
+        .where(
+            CalendarSyncJob.reservation_id == reservation_id,
+            CalendarSyncJob.status == OutboxStatus.FAILED,
+        )
+        .order_by(CalendarSyncJob.id.desc())
+        .limit(1)
+    )
+    if failed_id is None:
+        return None
+    result = db.session.execute(
+        update(CalendarSyncJob)
+        .where(CalendarSyncJob.id == failed_id, CalendarSyncJob.status == OutboxStatus.FAILED)
+        .values(
+            status=OutboxStatus.PENDING,
+            target_version=version,
+            attempts=0,
+            available_at=now,
+            changed_at=now,
+            finished_at=None,
+            locked_by=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job = db.session.get(CalendarSyncJob, failed_id)
+    if job is not None:
+        db.session.refresh(job)
     return job
 
 
@@ -395,7 +437,9 @@ def retry_reservation(reservation_uuid: str) -> int:
     )
     if reservation is None:
         raise NotFound(f"reservation {reservation_uuid} does not exist")
-    job = open_row(reservation.id)
+    job = open_row(reservation.id) or reopen_failed_row(
+        reservation.id, reservation.version, utcnow()
+    )
     if job is None:
         job = _new_row(reservation, utcnow())
     elif job.status != OutboxStatus.PROCESSING:

@@ -125,6 +125,9 @@ def save_service(
     return service
 
 
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}")
+
+
 def save_stylist(
     stylist_id: int | None,
     *,
@@ -132,8 +135,13 @@ def save_stylist(
     slug: str,
     calendar_id: str | None,
     active: bool = True,
+    google_account: str | None = None,
 ) -> Stylist:
-    """Create or update a stylist. An empty calendar id means "not mirrored to Google"."""
+    """Create or update a stylist. An empty calendar id means "not mirrored to Google".
+
+    ``google_account``: the stylist's Google Workspace address, when the salon uses
+    domain-wide delegation instead of sharing each calendar with the service account.
+    """
     name = _name(name)
     slug = _slug(slug)
     calendar_id = (calendar_id or "").strip() or None
@@ -141,6 +149,9 @@ def save_stylist(
         len(calendar_id) > 255 or any(c.isspace() for c in calendar_id)
     ):
         raise InvalidInput("must be a calendar id without spaces", field="calendar_id")
+    google_account = (google_account or "").strip() or None
+    if google_account is not None and not _EMAIL.fullmatch(google_account):
+        raise InvalidInput("must be a Google account e-mail address", field="google_account")
     stylist = Stylist() if stylist_id is None else get_stylist(stylist_id)
     _check_slug_free(Stylist, slug, stylist.id)
     calendar_changed = stylist_id is not None and (
@@ -149,6 +160,7 @@ def save_stylist(
     stylist.name = name
     stylist.slug = slug
     stylist.calendar_id = calendar_id
+    stylist.google_account = google_account
     stylist.active = active
     if stylist_id is None:
         db.session.add(stylist)

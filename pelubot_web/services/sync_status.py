@@ -107,10 +107,15 @@ def queue_snapshot() -> dict[str, object]:
     )
     if oldest is not None and oldest.tzinfo is None:  # SQLite aggregate loses the type
         oldest = oldest.replace(tzinfo=now.tzinfo)
+    try:
+        heartbeats = worker_heartbeats(get_redis())
+    except (RedisError, OSError):
+        heartbeats = {}
     return {
         "by_status": by_status,
         "oldest_pending_age_s": (now - oldest).total_seconds() if oldest else 0.0,
-        "worker_heartbeat_age_s": worker_heartbeat_age_s(),
+        "worker_heartbeat_age_s": min(heartbeats.values()) if heartbeats else None,
+        "worker_heartbeats": heartbeats,
     }
 
 

@@ -5,8 +5,13 @@ Each cycle (every ``PELUBOT_SYNC_POLL_INTERVAL_S``):
    ``max(poll * 2, 60 s)``, or owner process dead on this host) — also at start;
 2. enqueues due ``pending`` rows (new, retry time reached, or left by a Redis outage);
 3. re-enqueues ``queued`` rows whose RQ job Redis lost;
-4. schedules the busy-time import of every stylist calendar once per pull interval;
-5. records this worker's heartbeat (read by /ready and the ops dashboard);
+4. schedules the busy-time import of every stylist calendar once per pull interval
+   (±25% jitter, so many salons' workers do not hit Google in lockstep), and with it
+   the housekeeping: expired idempotency records, succeeded outbox rows older than
+   ``PELUBOT_OUTBOX_RETENTION_DAYS``, busy blocks that ended and pull state of stylists
+   without a calendar, each in small batches;
+5. records this worker's heartbeat (read by /ready and the ops dashboard) and the
+   liveness gauge of its own metrics endpoint;
 6. does 1-3 for the notification outbox too (due reminders are enqueued here: no job
    ever sleeps until a reminder's time).
 Running it in N workers at once is safe: every step is conditional or idempotent.
@@ -15,7 +20,9 @@ Running it in N workers at once is safe: every step is conditional or idempotent
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from datetime import datetime, timedelta
 
 from flask import Flask
@@ -28,12 +35,13 @@ from sqlalchemy import select
 
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
+from pelubot_web.metrics import WORKER_LAST_CYCLE
 from pelubot_web.models import Stylist
 from pelubot_web.models.notify import NotificationStatus
 from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
-from pelubot_web.services import calendar_outbox, idempotency, notifications
+from pelubot_web.services import calendar_outbox, housekeeping, idempotency, notifications
 from pelubot_web.services.outbox import BATCH, QUEUED_GRACE_S, stale_after_s
 from pelubot_web.services.sync_status import record_worker_heartbeat
 from pelubot_web.tasks.runtime import owner_is_dead_here
@@ -42,6 +50,7 @@ log = logging.getLogger(__name__)
 
 PULL_TASK = "pelubot_web.tasks.pull.pull_stylist_calendar"
 PULL_LOCK_KEY = "pelubot:pull-schedule-lock"
+PULL_JITTER = 0.25
 LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
@@ -109,13 +118,17 @@ def schedule_pulls() -> int:
     """Enqueue one busy-import per stylist calendar, at most once per pull interval."""
     cfg = current_config()
     redis = get_redis()
-    lock_ms = max(100, int(cfg.pull_interval_s * 1000))
+    jitter = random.uniform(1 - PULL_JITTER, 1 + PULL_JITTER)
+    lock_ms = max(100, int(cfg.pull_interval_s * 1000 * jitter))
     if not redis.set(PULL_LOCK_KEY, "1", nx=True, px=lock_ms):
         return 0
     # Housekeeping rides on the same once-per-interval lock.
     purged = idempotency.purge_expired()
     if purged:
         log.info("expired idempotency records purged", extra={"count": purged})
+    pruned = housekeeping.prune(cfg.outbox_retention_days)
+    if any(pruned.values()):
+        log.info("old sync rows pruned", extra=pruned)
     stylist_ids = db.session.scalars(
         select(Stylist.id).where(Stylist.active.is_(True), Stylist.calendar_id.is_not(None))
     ).all()
@@ -177,6 +190,7 @@ class DispatcherThread(threading.Thread):
             while not self._stop_event.is_set():
                 try:
                     summary = dispatch_once(self._worker_name)
+                    WORKER_LAST_CYCLE.set(time.time())
                     if any(summary.values()):
                         log.info("dispatcher cycle", extra=summary)
                 except Exception:  # keep the loop alive; the error is logged

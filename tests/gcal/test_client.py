@@ -68,6 +68,34 @@ def test_google_backend_uses_the_service_account_and_builds_offline(
     )
 
 
+def test_each_request_gets_its_own_connection_object(service_account_file: str) -> None:
+    service = build_calendar_service(
+        "google", credentials_file=service_account_file, emulator_url=None, timeout=3.0
+    )
+
+    first = service.events().get(calendarId="ana@salon.test", eventId="abcde12345")
+    second = service.events().get(calendarId="ana@salon.test", eventId="abcde12345")
+
+    assert first.http is not second.http
+    assert first.http.http is not second.http.http  # not even the socket pool is shared
+    assert first.http.credentials is second.http.credentials  # but the token is
+
+
+def test_domain_wide_delegation_acts_as_the_stylist_with_the_events_scope_only(
+    service_account_file: str,
+) -> None:
+    service = build_calendar_service(
+        "google",
+        credentials_file=service_account_file,
+        emulator_url=None,
+        subject="lucia@salon.example",
+    )
+
+    credentials = service.events().list(calendarId="primary").http.credentials
+    assert credentials._subject == "lucia@salon.example"
+    assert credentials.scopes == ["https://www.googleapis.com/auth/calendar.events"]
+
+
 def test_google_backend_without_credentials_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="credentials"):
         build_calendar_service("google", credentials_file=None, emulator_url=None)

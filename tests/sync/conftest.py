@@ -75,6 +75,8 @@ def sync_overrides(emulator_url: str) -> dict[str, object]:
         "sync_backoff_cap_s": 0.4,
         "pull_interval_s": 0.5,
         "queue_name": "calendar-sync-test",
+        # Far above what the tests send: the shared budget has its own test.
+        "gcal_rate_per_minute": 60000.0,
     }
 
 
@@ -118,6 +120,7 @@ def worker_env(config: Config) -> dict[str, str]:
             "PELUBOT_SYNC_MAX_ATTEMPTS": str(config.sync_max_attempts),
             "PELUBOT_PULL_INTERVAL_S": str(config.pull_interval_s),
             "PELUBOT_QUEUE_NAME": config.queue_name,
+            "PELUBOT_GCAL_RATE_PER_MINUTE": str(config.gcal_rate_per_minute),
         }
     )
     return env

@@ -100,6 +100,24 @@ def test_a_stylist_slug_is_unique_but_keeping_your_own_is_fine(
     assert {s.slug for s in db.session.query(Stylist)} == {"lucia", "carmen"}
 
 
+def test_a_stylist_can_be_given_a_workspace_account_for_delegation(
+    client: FlaskClient, salon: Salon
+) -> None:
+    login(client, "admin@salon.test")
+    lucia = {"name": "Lucía Fernández", "slug": "lucia", "calendar_id": "lucia@cal.test"}
+    url = f"/admin/stylists/{salon.lucia.id}"
+
+    bad = post(client, url, {**lucia, "google_account": "not an address", "active": "y"})
+    good = post(client, url, {**lucia, "google_account": "lucia@salon.example", "active": "y"})
+
+    assert bad.status_code == 422
+    assert good.status_code == 303
+    fresh()
+    stylist = db.session.get(Stylist, salon.lucia.id)
+    assert stylist is not None
+    assert stylist.google_account == "lucia@salon.example"
+
+
 def test_stylist_with_calendar_and_offerings_with_overrides(
     client: FlaskClient, salon: Salon
 ) -> None:

@@ -14,13 +14,14 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
 from .api_errors import ApiError
-from .faults import CallLog, FaultBook
+from .faults import CallLog, Fault, FaultBook
 from .query import NOT_WITH_SYNC_TOKEN, ListQuery
 from .store import CalendarStore
 from .times import parse_rfc3339
@@ -167,59 +168,65 @@ class EmulatorApp:
     # -- Calendar API -----------------------------------------------------------
 
     def _api(self, request: Request, path: list[str], environ: WSGIEnvironment) -> Response:
-        calendar_id: str | None = None
-        event_id: str | None = None
         if self.auth_expired:
             return _error(ApiError(401, "authError"))
-        if path == ["freeBusy"] and request.method == "POST":
-            method = "freebusy"
-        elif len(path) == 2 and path[0] == "calendars" and request.method == "GET":
+        if len(path) == 2 and path[0] == "calendars" and request.method == "GET":
             try:
-                return _json(
-                    {"kind": "calendar#calendar", **self.store.calendar(path[1]).to_json()}
-                )
+                info = self.store.calendar(path[1]).to_json()
             except ApiError as error:
                 return _error(error)
-        elif len(path) in (3, 4) and path[0] == "calendars" and path[2] == "events":
-            calendar_id = path[1]
-            event_id = path[3] if len(path) == 4 else None
-            found = _EVENT_METHODS.get((request.method, event_id is not None))
-            if found is None:
-                return _error(ApiError(405, "httpMethodNotAllowed"))
-            method = found
-        else:
-            return _error(ApiError(404, "notFound"))
-
-        body: dict[str, Any] = {}
+            return _json({"kind": "calendar#calendar", **info})
         try:
-            if method in ("insert", "update", "patch", "freebusy"):
-                body = _json_body(request)
+            call = _route(request, path)
         except ApiError as error:
-            self.calls.record(method, calendar_id, event_id, error.status)
             return _error(error)
-        calendar_ids = [calendar_id] if calendar_id is not None else _freebusy_ids(body)
+        try:
+            body = _json_body(request) if call.method in _WITH_BODY else {}
+        except ApiError as error:
+            self.calls.record(call.method, call.calendar_id, call.event_id, error.status)
+            return _error(error)
+        ids = [call.calendar_id] if call.calendar_id is not None else _freebusy_ids(body)
+        fault = self.faults.draw(call.method, ids)
+        if fault is not None:
+            return self._faulty(call, fault, request, body, environ)
+        response = self._answer(call, request, body)
+        self.calls.record(call.method, call.calendar_id, call.event_id, response.status_code)
+        return response
 
-        fault = self.faults.draw(method, calendar_ids)
-        if fault is not None and fault.latency_ms:
+    def _answer(self, call: _Call, request: Request, body: dict[str, Any]) -> Response:
+        try:
+            return self._run(
+                call.method, request, call.calendar_id or "", call.event_id or "", body
+            )
+        except ApiError as error:
+            return _error(error)
+
+    def _faulty(
+        self,
+        call: _Call,
+        fault: Fault,
+        request: Request,
+        body: dict[str, Any],
+        environ: WSGIEnvironment,
+    ) -> Response:
+        """Serve a call that drew a fault: slow, dropped, an error, or a cut-off answer."""
+        if fault.latency_ms:
             self._sleep(fault.latency_ms / 1000)
-        if fault is not None and fault.drop:
-            self.calls.record(method, calendar_id, event_id, 0, fault_id=fault.id)
+        if fault.drop:
+            self.calls.record(call.method, call.calendar_id, call.event_id, 0, fault_id=fault.id)
             _close_connection(environ)
             return Response(status=204)
-        if fault is not None and fault.status is not None:
+        if fault.status is not None:
             injected = ApiError(fault.status, fault.reason, fault.message)
-            self.calls.record(method, calendar_id, event_id, injected.status, fault_id=fault.id)
+            self.calls.record(
+                call.method, call.calendar_id, call.event_id, injected.status, fault_id=fault.id
+            )
             return _error(injected, fault.format, fault.retry_after)
-
-        try:
-            response = self._run(method, request, calendar_id or "", event_id or "", body)
-        except ApiError as error:
-            response = _error(error)
-        fault_id = fault.id if fault is not None else None
-        self.calls.record(method, calendar_id, event_id, response.status_code, fault_id=fault_id)
-        if fault is not None and fault.truncate:
-            return _truncated(response, environ)
-        return response
+        response = self._answer(call, request, body)
+        self.calls.record(
+            call.method, call.calendar_id, call.event_id, response.status_code, fault_id=fault.id
+        )
+        return _truncated(response, environ) if fault.truncate else response
 
     def _run(
         self,
@@ -249,48 +256,52 @@ class EmulatorApp:
     # -- control API --------------------------------------------------------------
 
     def _control(self, request: Request, path: list[str]) -> Response:
-        route = (request.method, "/".join(path))
-        if route == ("POST", "reset"):
-            self.store.reset()
-            self.faults.clear()
-            self.calls.reset()
-            return _json({"status": "ok"})
-        if route == ("GET", "health"):
-            return _json({"status": "ok"})
-        if route == ("GET", "events"):
-            calendar_id = request.args.get("calendar_id") or None
-            return _json({"items": self.store.live_events(calendar_id)})
-        if route == ("GET", "faults"):
-            return _json({"items": self.faults.to_json()})
-        if route == ("POST", "faults"):
-            try:
-                fault = self.faults.add(_json_body(request))
-            except ApiError as error:
-                return _error(error)
-            except ValueError as exc:
-                return _error(ApiError(400, "invalid", str(exc)))
-            return _json(fault.to_json(), 201)
-        if route == ("DELETE", "faults"):
-            self.faults.clear()
-            return Response(status=204)
-        if route == ("POST", "invalidate-sync-tokens"):
-            self.store.invalidate_sync_tokens()
-            return _json({"status": "ok"})
-        if route == ("GET", "stats"):
-            return _json(self.calls.stats())
-        if route == ("POST", "purge-cancelled"):
-            return _json({"purged": self.store.purge_cancelled()})
-        if route == ("POST", "auth"):
-            try:
-                self.auth_expired = bool(_json_body(request).get("expired"))
-            except ApiError as error:
-                return _error(error)
-            return _json({"expired": self.auth_expired})
         if path[:1] == ["calendars"]:
             return self._control_calendars(request, path[1:])
-        if route == ("GET", "calls"):
-            return _json({"items": self.calls.recent()})
-        return _error(ApiError(404, "notFound"))
+        handler = self._control_routes().get((request.method, "/".join(path)))
+        if handler is None:
+            return _error(ApiError(404, "notFound"))
+        try:
+            return handler(request)
+        except ApiError as error:
+            return _error(error)
+        except ValueError as exc:
+            return _error(ApiError(400, "invalid", str(exc)))
+
+    def _control_routes(self) -> dict[tuple[str, str], Callable[[Request], Response]]:
+        return {
+            ("POST", "reset"): self._reset,
+            ("GET", "health"): lambda _r: _json({"status": "ok"}),
+            ("GET", "events"): lambda r: _json(
+                {"items": self.store.live_events(r.args.get("calendar_id") or None)}
+            ),
+            ("GET", "faults"): lambda _r: _json({"items": self.faults.to_json()}),
+            ("POST", "faults"): lambda r: _json(self.faults.add(_json_body(r)).to_json(), 201),
+            ("DELETE", "faults"): self._clear_faults,
+            ("POST", "invalidate-sync-tokens"): self._invalidate_sync_tokens,
+            ("GET", "stats"): lambda _r: _json(self.calls.stats()),
+            ("GET", "calls"): lambda _r: _json({"items": self.calls.recent()}),
+            ("POST", "purge-cancelled"): lambda _r: _json({"purged": self.store.purge_cancelled()}),
+            ("POST", "auth"): self._set_auth,
+        }
+
+    def _reset(self, _request: Request) -> Response:
+        self.store.reset()
+        self.faults.clear()
+        self.calls.reset()
+        return _json({"status": "ok"})
+
+    def _clear_faults(self, _request: Request) -> Response:
+        self.faults.clear()
+        return Response(status=204)
+
+    def _invalidate_sync_tokens(self, _request: Request) -> Response:
+        self.store.invalidate_sync_tokens()
+        return _json({"status": "ok"})
+
+    def _set_auth(self, request: Request) -> Response:
+        self.auth_expired = bool(_json_body(request).get("expired"))
+        return _json({"expired": self.auth_expired})
 
     def _control_calendars(self, request: Request, rest: list[str]) -> Response:
         """``POST /_emulator/calendars`` {id, timeZone?, access?}; list; ``DELETE .../<id>``."""
@@ -318,6 +329,29 @@ def _register(store: CalendarStore, request: Request) -> Response:
         raise ApiError(400, "invalid", "timeZone and access must be strings.")
     info = store.register_calendar(calendar_id, time_zone=time_zone, access=access)
     return _json(info.to_json(), 201)
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    calendar_id: str | None = None
+    event_id: str | None = None
+
+
+_WITH_BODY = frozenset({"insert", "update", "patch", "freebusy"})
+
+
+def _route(request: Request, path: list[str]) -> _Call:
+    """Which Calendar API method a request is; ApiError 404/405 when none."""
+    if path == ["freeBusy"] and request.method == "POST":
+        return _Call("freebusy")
+    if len(path) in (3, 4) and path[0] == "calendars" and path[2] == "events":
+        event_id = path[3] if len(path) == 4 else None
+        method = _EVENT_METHODS.get((request.method, event_id is not None))
+        if method is None:
+            raise ApiError(405, "httpMethodNotAllowed")
+        return _Call(method, path[1], event_id)
+    raise ApiError(404, "notFound")
 
 
 def _freebusy_ids(body: Mapping[str, Any]) -> list[str]:

@@ -95,24 +95,8 @@ def parse_fault(spec: Mapping[str, Any], fault_id: int) -> Fault:
             raise ValueError(f"{name} must be a string or null")
     if status is None and (reason or message):
         raise ValueError("reason and message need a status")
-    rate = spec.get("rate", 1.0)
-    if rate is None:
-        rate = 1.0
-    if not _is_number(rate) or not 0 <= rate <= 1:
-        raise ValueError("rate must be a number between 0 and 1")
-    latency_ms = spec.get("latency_ms") or 0
-    if not _is_number(latency_ms) or latency_ms < 0:
-        raise ValueError("latency_ms must be a non-negative number")
-    count = spec.get("count")
-    if count is not None and (not _is_int(count) or count < 1):
-        raise ValueError("count must be a positive integer or null")
-    methods = spec.get("methods")
-    if methods is not None:
-        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
-            raise ValueError("methods must be a list of method names or null")
-        methods = frozenset(m.lower() for m in methods)
-        if methods - METHODS:
-            raise ValueError(f"unknown methods {sorted(methods - METHODS)}; use {sorted(METHODS)}")
+    rate, latency_ms, count = _pacing(spec)
+    methods = _methods(spec.get("methods"))
     transport = _transport_options(spec)
     if status is None and not latency_ms and not (transport["drop"] or transport["truncate"]):
         raise ValueError("a fault needs a status, a latency_ms, drop or truncate")
@@ -128,6 +112,33 @@ def parse_fault(spec: Mapping[str, Any], fault_id: int) -> Fault:
         methods,
         **transport,
     )
+
+
+def _pacing(spec: Mapping[str, Any]) -> tuple[float, float, int | None]:
+    """``rate``, ``latency_ms`` and ``count``, checked."""
+    rate = spec.get("rate", 1.0)
+    if rate is None:
+        rate = 1.0
+    if not _is_number(rate) or not 0 <= rate <= 1:
+        raise ValueError("rate must be a number between 0 and 1")
+    latency_ms = spec.get("latency_ms") or 0
+    if not _is_number(latency_ms) or latency_ms < 0:
+        raise ValueError("latency_ms must be a non-negative number")
+    count = spec.get("count")
+    if count is not None and (not _is_int(count) or count < 1):
+        raise ValueError("count must be a positive integer or null")
+    return rate, latency_ms, count
+
+
+def _methods(methods: object) -> frozenset[str] | None:
+    if methods is None:
+        return None
+    if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+        raise ValueError("methods must be a list of method names or null")
+    chosen = frozenset(m.lower() for m in methods)
+    if chosen - METHODS:
+        raise ValueError(f"unknown methods {sorted(chosen - METHODS)}; use {sorted(METHODS)}")
+    return chosen
 
 
 def _transport_options(spec: Mapping[str, Any]) -> dict[str, Any]:

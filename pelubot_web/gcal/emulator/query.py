@@ -1,16 +1,22 @@
-"""``events.list`` parameters, calendar registrations and opaque tokens of the emulator."""
+"""``events.list`` of the emulator: parameters, filtering, ordering, expansion, tokens;
+plus what a registered calendar is."""
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .api_errors import ApiError
+from .recurrence import expand, is_recurring
+from .times import event_span, format_rfc3339
+
+Event = dict[str, Any]
 
 __all__ = [
     "ACCESS_ROLES",
@@ -21,6 +27,10 @@ __all__ = [
     "check_list_query",
     "decode_token",
     "encode_token",
+    "listed",
+    "matches",
+    "shown",
+    "sort_key",
 ]
 
 MAX_PAGE_SIZE = 2500
@@ -102,3 +112,39 @@ def check_list_query(query: ListQuery) -> None:
         raise ApiError(400, "invalid", "Invalid value for: orderBy")
     if not 1 <= query.max_results <= MAX_PAGE_SIZE:
         raise ApiError(400, "invalid", "Invalid value for: maxResults")
+
+
+def shown(event: Event, query: ListQuery, info: CalendarInfo) -> list[Event]:
+    """The event itself, or its instances when ``singleEvents`` asks for them."""
+    if not (query.single_events and is_recurring(event)):
+        return [event]
+    return expand(event, info.zone, query.time_max)
+
+
+def matches(event: Event, query: ListQuery, info: CalendarInfo) -> bool:
+    if event["status"] == "cancelled" and not query.show_deleted:
+        return False
+    start, end = event_span(event, info.zone)
+    if query.time_min and end <= query.time_min:  # both bounds are exclusive
+        return False
+    if query.time_max and start >= query.time_max:
+        return False
+    private = (event.get("extendedProperties") or {}).get("private") or {}
+    return all(private.get(name) == value for name, value in query.private_properties)
+
+
+def sort_key(order_by: str | None, info: CalendarInfo) -> Callable[[Event], tuple[str, ...]]:
+    # Keyset paging on a stable key: an event that does not change while a
+    # client pages cannot be skipped.
+    if order_by == "startTime":
+        return lambda event: (format_rfc3339(event_span(event, info.zone)[0]), event["id"])
+    if order_by == "updated":
+        return lambda event: (event["updated"], event["id"])
+    return lambda event: (event["id"],)
+
+
+def listed(event: Event, show_deleted: bool) -> Event:
+    if event["status"] == "cancelled" and not show_deleted:
+        # Google hides a deleted event's details unless showDeleted is set.
+        return {k: event[k] for k in ("kind", "etag", "id", "status", "updated")}
+    return copy.deepcopy(event)

@@ -37,8 +37,11 @@ from .query import (
     check_list_query,
     decode_token,
     encode_token,
+    listed,
+    matches,
+    shown,
+    sort_key,
 )
-from .recurrence import expand, is_recurring
 from .times import event_span, format_rfc3339, parse_rfc3339
 
 __all__ = ["ACCESS_ROLES", "CalendarInfo", "CalendarStore", "ListQuery"]
@@ -204,7 +207,7 @@ class CalendarStore:
             cursor = self._page_cursor(query.page_token) if query.page_token else None
             snapshot = cursor["s"] if cursor else self._changes
             items = self._candidates(calendar_id, query, since, info)
-            key = self._sort_key(query.order_by, info)
+            key = sort_key(query.order_by, info)
             items.sort(key=key)
             if cursor:
                 items = [event for event in items if key(event) > tuple(cursor["a"])]
@@ -217,7 +220,7 @@ class CalendarStore:
                 "timeZone": info.time_zone,
                 "accessRole": info.access,
                 "defaultReminders": [],
-                "items": [self._listed(event, query.show_deleted) for event in page],
+                "items": [listed(event, query.show_deleted) for event in page],
             }
             if len(items) > len(page):
                 answer["nextPageToken"] = encode_token({"a": list(key(page[-1])), "s": snapshot})
@@ -236,21 +239,14 @@ class CalendarStore:
                 event
                 for entry in entries
                 if entry.changed > since
-                for event in self._shown(entry.event, query, info)
+                for event in shown(entry.event, query, info)
             ]
         return [
             event
             for entry in entries
-            for event in self._shown(entry.event, query, info)
-            if self._matches(event, query, info)
+            for event in shown(entry.event, query, info)
+            if matches(event, query, info)
         ]
-
-    @staticmethod
-    def _shown(event: Event, query: ListQuery, info: CalendarInfo) -> list[Event]:
-        """The event itself, or its instances when ``singleEvents`` asks for them."""
-        if not (query.single_events and is_recurring(event)):
-            return [event]
-        return expand(event, info.zone, query.time_max)
 
     def free_busy(self, body: Mapping[str, Any]) -> dict[str, Any]:
         time_min = parse_rfc3339(body.get("timeMin"), "timeMin")
@@ -377,35 +373,6 @@ class CalendarStore:
         if not data or not isinstance(data.get("a"), list) or not isinstance(data.get("s"), int):
             raise ApiError(400, "invalid", "Invalid page token value.")
         return data
-
-    @staticmethod
-    def _matches(event: Event, query: ListQuery, info: CalendarInfo) -> bool:
-        if event["status"] == "cancelled" and not query.show_deleted:
-            return False
-        start, end = event_span(event, info.zone)
-        if query.time_min and end <= query.time_min:  # both bounds are exclusive
-            return False
-        if query.time_max and start >= query.time_max:
-            return False
-        private = (event.get("extendedProperties") or {}).get("private") or {}
-        return all(private.get(name) == value for name, value in query.private_properties)
-
-    @staticmethod
-    def _sort_key(order_by: str | None, info: CalendarInfo) -> Callable[[Event], tuple[str, ...]]:
-        # Keyset paging on a stable key: an event that does not change while a
-        # client pages cannot be skipped.
-        if order_by == "startTime":
-            return lambda event: (format_rfc3339(event_span(event, info.zone)[0]), event["id"])
-        if order_by == "updated":
-            return lambda event: (event["updated"], event["id"])
-        return lambda event: (event["id"],)
-
-    @staticmethod
-    def _listed(event: Event, show_deleted: bool) -> Event:
-        if event["status"] == "cancelled" and not show_deleted:
-            # Google hides a deleted event's details unless showDeleted is set.
-            return {k: event[k] for k in ("kind", "etag", "id", "status", "updated")}
-        return copy.deepcopy(event)
 
     def _busy_spans(self, calendar_id: str) -> list[tuple[datetime, datetime]]:
         zone = self._registry[calendar_id].zone

@@ -143,6 +143,7 @@ def edit_stylist(stylist_id: int | None) -> Response:
             slug=form.slug.data or "",
             calendar_id=form.calendar_id.data,
             active=bool(form.active.data),
+            google_account=form.google_account.data,
         ),
         done=done,
         page=lambda status: render(

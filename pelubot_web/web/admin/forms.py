@@ -73,6 +73,14 @@ class StylistForm(BaseForm):
         _l("Google Calendar id"),
         validators=[Optional(), Length(max=255), Regexp(r"^\S+$", message=_l("No spaces."))],
     )
+    google_account = StringField(
+        _l("Google Workspace account (domain-wide delegation)"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Regexp(r"^\S+@\S+$", message=_l("An e-mail address.")),
+        ],
+    )
     active = BooleanField(_l("Active (takes bookings)"), default=True)
 
 

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from pelubot_web.inputs import parse_date, parse_db_int
 from pelubot_web.models.outbox import OutboxStatus
-from pelubot_web.services import catalog, sync_status
+from pelubot_web.services import calendar_health, catalog, sync_status
 from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.forms import ConfirmForm
@@ -82,6 +82,7 @@ def _live_context() -> dict[str, Any]:
         "poll_seconds": POLL_SECONDS,
         "statuses": tuple(OutboxStatus),
         "retry_form": ConfirmForm(),
+        "calendar_problems": calendar_health.stylist_calendar_health(problems_only=True),
     }
 
 
