@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from pelubot_web.extensions import db
-from pelubot_web.models import Customer, IdempotencyRecord, Reservation
+from pelubot_web.models import Customer, IdempotencyRecord, Notification, Reservation
 from pelubot_web.models.types import utcnow
 from pelubot_web.services import audit
 from pelubot_web.services.customers import (
@@ -28,6 +28,8 @@ __all__ = ["ERASED_NAME", "NOT_PERSONAL", "PERSONAL_COLUMNS", "erase_customer", 
 PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("name", "phone", "email", "staff_notes", "search_name"),
     "reservations": ("notes", "customer_name", "customer_email"),
+    # A webhook body repeats the reservation; an SMTP refusal may quote the address.
+    "notifications": ("payload", "last_error"),
 }
 # Text columns of the same tables that are not personal (ids, states, technical text).
 NOT_PERSONAL: dict[str, tuple[str, ...]] = {
@@ -43,6 +45,17 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "synced_calendar_id",
         "gcal_event_id",
         "language",  # es / en: how to write to them, not who they are
+    ),
+    "notifications": (
+        "kind",
+        "event_key",
+        "channel",
+        "target",
+        "event_id",
+        "status",
+        "locked_by",
+        "manage_token_hash",
+        "unsubscribe_token_hash",
     ),
 }
 ERASED_NAME = "Anónimo"  # what the salon's books and Google events show afterwards
@@ -93,8 +106,29 @@ def export_customer(customer_id: int, *, actor: audit.Actor) -> dict[str, Any]:
                 for r in reservations
             ],
         }
+        data["notifications"] = _sent_to(customer.id)
         audit.record(actor, "customer.export", target_id=customer.id)
     return data
+
+
+def _sent_to(customer_id: int) -> list[dict[str, Any]]:
+    """What was sent about the customer's reservations (kind, channel, outcome, when)."""
+    rows = db.session.scalars(
+        select(Notification)
+        .join(Reservation, Reservation.id == Notification.reservation_id)
+        .where(Reservation.customer_id == customer_id)
+        .order_by(Notification.id)
+    )
+    return [
+        {
+            "reservation": n.reservation.uuid,
+            "kind": n.kind,
+            "channel": n.channel,
+            "status": n.status,
+            "sent_at": _value(n.sent_at),
+        }
+        for n in rows
+    ]
 
 
 def _scrub(customer: Customer, reservations: list[Reservation]) -> None:
@@ -104,6 +138,11 @@ def _scrub(customer: Customer, reservations: list[Reservation]) -> None:
     customer.email = None
     customer.staff_notes = None
     customer.erased_at = utcnow()
+    db.session.execute(
+        update(Notification)
+        .where(Notification.reservation_id.in_([r.id for r in reservations]))
+        .values(payload=None, last_error=None)
+    )
     for reservation in reservations:
         reservation.notes = None
         reservation.customer_name = ERASED_NAME

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import String, Text, func, select
 
 from pelubot_web.extensions import db
-from pelubot_web.models import AuditEntry, Customer, Reservation
+from pelubot_web.models import AuditEntry, Customer, Notification, Reservation
 from pelubot_web.services import audit, customers, privacy
 from pelubot_web.services.errors import Conflict, InvalidInput, NotFound
 from tests import factories as f
@@ -114,7 +114,7 @@ def test_merge_keeps_every_reservation_and_the_second_phone(app: Flask) -> None:
 
 def test_every_text_column_is_classified_as_personal_or_not(app: Flask) -> None:
     """A new column on customers or reservations must be added to privacy's lists."""
-    for table_name in ("customers", "reservations"):
+    for table_name in ("customers", "reservations", "notifications"):
         table = db.metadata.tables[table_name]
         text_columns = {c.name for c in table.columns if isinstance(c.type, String | Text)}
         known = set(privacy.PERSONAL_COLUMNS[table_name]) | set(privacy.NOT_PERSONAL[table_name])
@@ -146,7 +146,20 @@ def test_erase_leaves_no_personal_text_and_keeps_the_times(app: Flask) -> None:
     start = f.local(day, 10)
     mine = f.reservation(salon.ana, salon.cut, start, customer_obj=who, notes="alergia al tinte")
     f.reservation(salon.ana, salon.cut, start + timedelta(hours=2), customer_obj=other, notes="ok")
+    db.session.add(
+        Notification(
+            reservation_id=mine.id,
+            kind="confirmation",
+            event_key="v1",
+            channel="webhook",
+            target="endpoint:1",
+            payload='{"customer": {"name": "Pilar Sanz", "phone": "+34600000021"}}',
+            last_error="550 <p@x.es> refused",
+        )
+    )
     db.session.commit()
+    exported = privacy.export_customer(who.id, actor=ADMIN)
+    assert [n["kind"] for n in exported["notifications"]] == ["confirmation"]
 
     privacy.erase_customer(who.id, actor=ADMIN)
     privacy.erase_customer(who.id, actor=ADMIN)  # twice: nothing more happens
@@ -164,7 +177,7 @@ def test_erase_leaves_no_personal_text_and_keeps_the_times(app: Flask) -> None:
         assert _rows_containing(secret) == [], secret
     assert _names("otra") == ["Otra Persona"]
     actions = db.session.scalars(select(AuditEntry.action)).all()
-    assert actions == ["customer.erase"]
+    assert actions == ["customer.export", "customer.erase"]
 
 
 def _rows_containing(needle: str) -> list[str]:
