@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,13 @@ from pelubot_web.extensions import db
 # A Redis db number of our own: tests flush it, never the default db 0.
 TEST_REDIS_URL = os.environ.get("PELUBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on (for a server to start on, or to be refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _base_database_url() -> str | None:

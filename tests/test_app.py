@@ -15,13 +15,7 @@ from redis import Redis
 from pelubot_web import create_app
 from pelubot_web.extensions import db
 from pelubot_web.services.sync_status import record_worker_heartbeat
-from tests.conftest import TEST_REDIS_URL, make_config
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import TEST_REDIS_URL, free_port, make_config
 
 
 @pytest.fixture
@@ -53,7 +47,7 @@ def silent_server() -> Iterator[int]:
 
 
 def test_factory_does_no_io_even_when_everything_is_unreachable() -> None:
-    port = _closed_port()
+    port = free_port()
     app = create_app(
         make_config(
             f"postgresql://nobody@127.0.0.1:{port}/nothing",
@@ -101,7 +95,7 @@ def test_ready_stays_200_but_degraded_naming_redis_when_redis_is_down(
     migrated_database_url: str,
 ) -> None:
     app = create_app(
-        make_config(migrated_database_url, redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+        make_config(migrated_database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     )
     response = app.test_client().get("/ready")
     body = response.get_json()
@@ -114,7 +108,7 @@ def test_ready_stays_200_but_degraded_naming_redis_when_redis_is_down(
 
 def test_ready_is_503_naming_the_database_when_it_cannot_be_reached(redis_conn: Redis) -> None:
     _worker_reported()
-    port = _closed_port()
+    port = free_port()
     app = create_app(make_config(f"postgresql://nobody@127.0.0.1:{port}/nothing"))
     response = app.test_client().get("/ready")
     body = response.get_json()
@@ -127,14 +121,14 @@ def test_ready_is_503_naming_the_database_when_it_cannot_be_reached(redis_conn: 
 def test_ready_in_prod_names_the_failing_check_but_not_hosts_ports_or_driver_text(
     redis_conn: Redis,
 ) -> None:
-    port = _closed_port()
+    port = free_port()
     app = create_app(
         make_config(
             f"postgresql://nobody@127.0.0.1:{port}/nothing",
             env="prod",
             api_key="prod-api-key-0123456789abcdefghijklmnop",
             secret_key="prod-secret-key-9876543210zyxwvutsrqponm",
-            redis_url=f"redis://127.0.0.1:{_closed_port()}/0",
+            redis_url=f"redis://127.0.0.1:{free_port()}/0",
         )
     )
     response = app.test_client().get("/ready")

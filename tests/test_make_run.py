@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -30,18 +29,12 @@ from redis import Redis
 from pelubot_web.gcal.emulator import EmulatorControl
 from pelubot_web.models.user import ROLES
 from pelubot_web.services.demo_week import DEMO_CUSTOMERS
-from tests.conftest import DIALECT, TEST_REDIS_URL, DatabaseFactory
+from tests.conftest import DIALECT, TEST_REDIS_URL, DatabaseFactory, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 DEMO_NAMES = [name for name, _ in DEMO_CUSTOMERS]
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -75,7 +68,7 @@ def _answers(url: str) -> bool:
 def dev_stack(
     tmp_path: Path, database_factory: DatabaseFactory, redis_conn: Redis
 ) -> Iterator[DevStack]:
-    web_port, emulator_port, smtp_port, mail_port = (_free_port() for _ in range(4))
+    web_port, emulator_port, smtp_port, mail_port = (free_port() for _ in range(4))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PELUBOT_")}
     env.update(
         PELUBOT_WEB_PORT=str(web_port),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,22 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_REDIS_URL, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_request_counts_add_up_across_gunicorn_workers(
     migrated_database_url: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     prom_dir = tmp_path / "prom"
     prom_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PELUBOT_")}

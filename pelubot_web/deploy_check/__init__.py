@@ -31,6 +31,7 @@ OFFLINE_CHECKS: tuple[Check, ...] = (
     services.check_database,
     services.check_redis,
     services.check_worker,
+    services.check_mail,
     services.check_google_credentials,
 )
 

@@ -18,9 +18,11 @@ from pelubot_web.config import current_config
 from pelubot_web.deploy_check.findings import Finding, error, ok, warning
 from pelubot_web.extensions import db
 from pelubot_web.gcal import GoogleCalendarError
+from pelubot_web.mail.transport import check_server, parse_smtp_url
 from pelubot_web.models import Stylist
 from pelubot_web.redis_client import get_redis
 from pelubot_web.services import sync_status
+from pelubot_web.services.errors import DeliveryError
 from pelubot_web.tasks.runtime import calendar_gateway
 
 WRITE_ROLES = ("owner", "writer")
@@ -78,6 +80,29 @@ def check_worker(app: Flask) -> Iterator[Finding]:
         yield error("worker", f"{exc}: start `python worker.py` (one or more)")
         return
     yield ok("worker", f"a worker reported {details['heartbeat_age_s']} s ago")
+
+
+def check_mail(app: Flask) -> Iterator[Finding]:
+    """Customers' emails: the SMTP server answers, TLS and login work (nothing is sent)."""
+    cfg = current_config(app)
+    if cfg.mail_backend != "smtp":
+        yield warning(
+            "mail",
+            f"PELUBOT_MAIL_BACKEND={cfg.mail_backend}: customers get no confirmation or "
+            "reminder emails",
+        )
+        return
+    try:
+        server = parse_smtp_url(cfg.smtp_url or "", cfg.smtp_timeout_s)
+    except ValueError as exc:
+        yield error("mail", f"PELUBOT_SMTP_URL: {exc}")
+        return
+    try:
+        check_server(server)
+    except DeliveryError as exc:
+        yield error("mail", f"SMTP server {server.host}:{server.port}: {exc.message}")
+        return
+    yield ok("mail", f"SMTP server {server.host}:{server.port} accepts our session")
 
 
 def check_google_credentials(app: Flask) -> Iterator[Finding]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
@@ -65,11 +67,25 @@ def send_mail(message: EmailMessage, settings: SmtpSettings) -> None:
     4xx replies, timeouts and connection errors are retryable; 5xx replies (bad
     recipient, refused sender, failed login) are permanent.
     """
+    with _session(settings) as client:
+        client.send_message(message)
+
+
+def check_server(settings: SmtpSettings) -> None:
+    """Connect, negotiate TLS and log in exactly as a delivery would, then send nothing
+    (``flask deploy-check``). Raises ``DeliveryError`` like ``send_mail``."""
+    with _session(settings) as client:
+        client.noop()
+
+
+@contextmanager
+def _session(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
+    """A logged-in SMTP connection; every failure inside becomes a ``DeliveryError``."""
     try:
         with _connect(settings) as client:
             if settings.username:
                 client.login(settings.username, settings.password or "")
-            client.send_message(message)
+            yield client
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         raise DeliveryError(

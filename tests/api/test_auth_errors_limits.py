@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -17,15 +16,9 @@ from pelubot_web.extensions import db
 from pelubot_web.services.accounts import create_api_key
 from tests import factories as f
 from tests.api.conftest import booking_body
-from tests.conftest import make_config
+from tests.conftest import free_port, make_config
 
 BOOTSTRAP = "bootstrap-key-for-tests-0123456789abcdef"
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -196,7 +189,7 @@ def test_api_keeps_answering_and_booking_when_redis_is_unreachable(
     app = create_app(
         make_config(
             migrated_database_url,
-            redis_url=f"redis://127.0.0.1:{_closed_port()}/0",
+            redis_url=f"redis://127.0.0.1:{free_port()}/0",
             api_rate_limit="5 per minute",
         )
     )

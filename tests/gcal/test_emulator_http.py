@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 from werkzeug.test import Client
 
 from pelubot_web.gcal.emulator import CalendarStore, EmulatorApp, EmulatorControl
+from tests.conftest import free_port
 
 EVENTS = "/calendar/v3/calendars/ana%40salon.test/events"
 BODY = {
@@ -203,16 +203,9 @@ def test_a_body_that_is_not_json_is_a_parse_error(emulator: Emulator) -> None:
     assert response.get_json()["error"]["errors"][0]["reason"] == "parseError"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.slow  # a server process
 def test_python_dash_m_starts_the_emulator_with_its_calendars() -> None:
-    port = _free_port()
+    port = free_port()
     root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,

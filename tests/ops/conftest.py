@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pelubot_web.config import Config
 from pelubot_web.extensions import db
+from pelubot_web.mail.catcher import RunningCatcher, run_catcher
 from pelubot_web.models import Reservation
 from tests import factories
 from tests.conftest import make_config
@@ -41,9 +43,18 @@ def production_config(database_url: str, directory: Path, **overrides: object) -
     return make_config(database_url, **values)
 
 
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[RunningCatcher]:
+    """The salon's mail provider, played by the dev mail catcher (a real SMTP server)."""
+    with run_catcher() as running:
+        yield running
+
+
 @pytest.fixture
-def config(migrated_database_url: str, tmp_path: Path) -> Config:
-    return production_config(migrated_database_url, tmp_path)
+def config(migrated_database_url: str, tmp_path: Path, smtp_server: RunningCatcher) -> Config:
+    return production_config(
+        migrated_database_url, tmp_path, mail_backend="smtp", smtp_url=smtp_server.smtp_url
+    )
 
 
 def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:

@@ -23,7 +23,7 @@ from pelubot_web.extensions import db
 from pelubot_web.gcal.emulator import EmulatorControl
 from pelubot_web.services import sync_status
 from tests import factories
-from tests.conftest import DIALECT, DatabaseFactory
+from tests.conftest import DIALECT, DatabaseFactory, free_port
 from tests.ops.conftest import production_config
 from tests.sync.conftest import ROOT, WorkerProcess, wait_until
 
@@ -67,7 +67,7 @@ def test_a_good_production_setup_passes(
     assert lines[-1].startswith("0 error(s)")
     checks = {line.split()[1] for line in lines[:-1]}
     assert {"environment", "secrets", "public-url", "proxies", "database", "migrations"} <= checks
-    assert {"redis", "worker", "google", "timezone", "auth", "metrics"} <= checks
+    assert {"redis", "worker", "mail", "google", "timezone", "auth", "metrics"} <= checks
     warnings = [line for line in lines if line.startswith("WARNING")]
     if DIALECT == "postgresql":
         assert warnings == []
@@ -112,6 +112,21 @@ def test_each_weak_setting_is_an_error(
 ) -> None:
     errors = [f.message for f in findings_with(app, **settings) if f.severity == ERROR]
     assert any(expected in message for message in errors), errors
+
+
+def test_mail_is_checked_by_logging_in_to_the_smtp_server(app: Flask) -> None:
+    (mail,) = [f for f in run_checks(app) if f.check == "mail"]
+    assert mail.severity == OK, mail.message
+    assert "accepts our session" in mail.message
+
+    closed = f"smtp://127.0.0.1:{free_port()}"
+    (mail,) = [f for f in findings_with(app, smtp_url=closed) if f.check == "mail"]
+    assert mail.severity == ERROR
+    assert "SMTP connection error" in mail.message
+
+    (mail,) = [f for f in findings_with(app, mail_backend="disabled") if f.check == "mail"]
+    assert mail.severity == WARNING
+    assert "customers get no confirmation" in mail.message
 
 
 def test_the_current_key_left_in_the_fallbacks_is_an_error(app: Flask) -> None:

@@ -22,6 +22,7 @@ from pelubot_web.gcal.emulator import EmulatorControl
 from pelubot_web.models import CalendarSyncJob, Reservation, Service, Stylist
 from pelubot_web.services import sync_status
 from tests import factories as f
+from tests.conftest import free_port
 from tests.factories import stored
 from tests.sync.changes import book, cancel, reschedule
 from tests.sync.conftest import WorkerProcess, wait_until
@@ -192,18 +193,12 @@ def test_sigterm_lets_the_running_job_finish_then_exits_cleanly(
     assert len(emulator.events()) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     """Start/stop a redis-server of our own on a free port (so we can stop it)."""
     server = shutil.which("redis-server")
     assert server, "redis-server must be installed"
-    port = _free_port()
+    port = free_port()
     running: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
