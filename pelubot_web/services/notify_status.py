@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from pelubot_web.extensions import db
-from pelubot_web.models import Notification
+from pelubot_web.models import Notification, Reservation
 from pelubot_web.models.notify import Channel, NotificationKind, NotificationStatus
 from pelubot_web.services.errors import InvalidInput
 
@@ -70,6 +70,20 @@ def list_notifications(
         .offset(max(0, offset))
     )
     return list(page), int(total)
+
+
+def for_customer(customer_id: int, *, limit: int = 50) -> list[Notification]:
+    """The latest messages about any of a customer's reservations, newest first."""
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .join(Reservation, Reservation.id == Notification.reservation_id)
+            .options(selectinload(Notification.reservation))
+            .where(Reservation.customer_id == customer_id)
+            .order_by(Notification.due_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def for_reservation(reservation_id: int) -> list[Notification]:

@@ -117,6 +117,23 @@ def test_portal_reservation_page_shows_what_was_sent(
     assert len(rows(channel=Channel.WEBHOOK)) == 1
 
 
+def test_customer_page_shows_what_was_sent_to_them(
+    client: FlaskClient, auth: dict[str, str], salon: f.Salon, mailbox: RunningCatcher
+) -> None:
+    api_book(client, auth, salon, f.local(f.next_weekday(0), 10))
+    deliver_due(utcnow())
+    (confirmation,) = rows(kind=NotificationKind.CONFIRMATION)
+    accounts.create_user("desk@salon.test", PASSWORD, "reception")
+    login(client, "desk@salon.test")
+    page = client.get(f"/customers/{confirmation.reservation.customer_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    notifications = html[html.index('id="notifications"') :]
+    assert "Confirmación" in notifications
+    assert "enviado" in notifications
+    assert "Recordatorio" in notifications
+
+
 def test_metrics_count_notifications(
     client: FlaskClient, auth: dict[str, str], salon: f.Salon, mailbox: RunningCatcher
 ) -> None:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from pelubot_web.models import Customer
-from pelubot_web.services import audit, customers
+from pelubot_web.services import audit, customers, notify_status
 from pelubot_web.services.errors import DomainError, NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.customers import bp
@@ -51,6 +51,7 @@ def _page(customer: Customer, *, status: int = 200, **forms: Any) -> Response:
         status=status,
         c=customer,
         history=customers.history(customer.id),
+        sent=notify_status.for_customer(customer.id),
         **context,
     )
 
