@@ -31,7 +31,7 @@ from pelubot_web.models.types import utcnow
 from pelubot_web.observability import job_id_var
 from pelubot_web.services import calendar_outbox
 from pelubot_web.services.calendar_outbox import Outcome
-from pelubot_web.tasks.runtime import gateway_for_stylist, worker_identity
+from pelubot_web.tasks.runtime import gateway_for_calendar, gateway_for_stylist, worker_identity
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def make_google_match(reservation: Reservation) -> str | None:
         # Stylist changed (or the event must go): delete from the old calendar first.
         # A missing event counts as deleted (a repeat is harmless); a missing *calendar*
         # raises, so orphaned events are never reported as synced.
-        gateway.delete_event(previous, event_id)
+        gateway_for_calendar(previous, reservation.stylist).delete_event(previous, event_id)
         _set_event_location(reservation.id, None, event_id)
     if target is None:
         return None

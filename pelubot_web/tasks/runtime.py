@@ -6,7 +6,10 @@ import os
 import socket
 import threading
 
+from sqlalchemy import select
+
 from pelubot_web.config import Config, current_config
+from pelubot_web.extensions import db
 from pelubot_web.gcal import CalendarGateway, build_calendar_service, service_account_email
 from pelubot_web.metrics import GOOGLE_CALL_DURATION
 from pelubot_web.models import Stylist
@@ -67,6 +70,15 @@ def calendar_gateway(subject: str | None = None) -> CalendarGateway:
     if gateway is None:
         gateway = cache[key] = _build_gateway(cfg, subject)
     return gateway
+
+
+def gateway_for_calendar(calendar_id: str, fallback: Stylist) -> CalendarGateway:
+    """The gateway that may write ``calendar_id``: as the stylist whose calendar it is
+    (a booking moved to another stylist is deleted as its old stylist, whose delegated
+    account may be the only one with access), else as ``fallback`` (e.g. the stylist's
+    own previous calendar after they changed it)."""
+    owner = db.session.scalar(select(Stylist).where(Stylist.calendar_id == calendar_id).limit(1))
+    return gateway_for_stylist(owner or fallback)
 
 
 def gateway_for_stylist(stylist: Stylist) -> CalendarGateway:
