@@ -51,8 +51,16 @@ HOSTILE = [
 HOSTILE_PATH = ["99999999999999999999", "2147483648", "a%00b", "%1b[31m", "x" * 400]
 # Session-ending or whole-queue actions are not fuzzed (they would log the fuzzer out).
 # /ready answers 503 by design when a dependency is down; it reads no input.
+# Logout ends the fuzzing session; the probes answer 503 on purpose (no worker runs here).
 SKIP_ENDPOINTS = frozenset(
-    {"auth.logout", "auth.sign_out_everywhere", "static", "metrics", "probes.ready"}
+    {
+        "auth.logout",
+        "auth.sign_out_everywhere",
+        "static",
+        "metrics",
+        "probes.ready",
+        "probes.ready_sync",
+    }
 )
 
 
