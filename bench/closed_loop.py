@@ -41,7 +41,7 @@ from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.gcal.events import PELUBOT_PROPERTY
 from pelubot_web.models import CalendarSyncJob, Reservation
-from pelubot_web.models.sync import OPEN_JOB_STATUSES
+from pelubot_web.models.outbox import OPEN_OUTBOX_STATUSES
 
 TARGETS = {
     "throughput_ratio": 0.3,
@@ -188,7 +188,7 @@ def drain_seconds(env: dict[str, str], load_ended: float, timeout: float = 120) 
         while time.monotonic() - load_ended < timeout:
             open_rows = db.session.scalar(
                 select(func.count(CalendarSyncJob.id)).where(
-                    CalendarSyncJob.status.in_(OPEN_JOB_STATUSES)
+                    CalendarSyncJob.status.in_(OPEN_OUTBOX_STATUSES)
                 )
             )
             db.session.rollback()
