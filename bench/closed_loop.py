@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from sqlalchemy import func, select
 
 from bench.dataset import make_scale_data
 from bench.loadgen import CONFLICT_OK, Record, run_users
-from bench.run import BIN, ROOT, _app, flask, free_port, rss_mb, wait_http
+from bench.run import BIN, ROOT, _app, flask, free_port, rss_mb, stop_processes, wait_http
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.gcal.events import PELUBOT_PROPERTY
@@ -136,13 +135,7 @@ def running_stack(env: dict[str, str], workers: int, gunicorn_args: list[str]) -
             wait_http(f"http://127.0.0.1:{port}/health")
             yield Stack(port, emu_port, env, procs)
         finally:
-            for proc in procs.values():
-                proc.send_signal(signal.SIGTERM)
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop_processes(procs)
 
 
 def percentile_ms(values: list[float], pct: int) -> float:
