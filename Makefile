@@ -46,10 +46,11 @@ run: venv
 ## Lint, format check, type check and the whole test suite (installs Chromium if needed)
 test: system-packages venv lint typecheck pytest
 
-## Fast lane while editing: lint, types and the tests marked neither slow nor e2e
-## (bytecode caching on: pytest's rewritten test modules are reused between runs)
+## Fast lane while editing: lint, types and the tests marked neither slow nor e2e, on
+## every core (at most 3 pytest-xdist workers: Redis dbs 13-15); bytecode caching on
 check: venv lint typecheck
-	PELUBOT_ENV=test PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -m "$(FAST_TESTS)"
+	PELUBOT_ENV=test PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -m "$(FAST_TESTS)" \
+	  -n auto --maxprocesses 3
 
 ## What pip cannot install (Chromium, a font): apt-get as root, else one line saying what to run
 system-packages:

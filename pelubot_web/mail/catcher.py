@@ -154,7 +154,10 @@ def run_catcher(
     controller = _Controller(catcher, hostname=host, port=smtp_port)
     controller.start()
     web = ThreadingHTTPServer((host, http_port), _http_handler(catcher))
-    thread = threading.Thread(target=web.serve_forever, name="mail-catcher-http", daemon=True)
+    # A short poll interval: shutdown() waits for it (0.5 s by default).
+    thread = threading.Thread(
+        target=web.serve_forever, args=(0.05,), name="mail-catcher-http", daemon=True
+    )
     thread.start()
     try:
         yield RunningCatcher(catcher, controller.port, f"http://{host}:{web.server_port}")

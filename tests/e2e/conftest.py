@@ -1,7 +1,8 @@
 """End-to-end fixtures: the app in a real threaded HTTP server, Debian's Chromium driven
 by Playwright, the Calendar emulator and (for sync) a real worker process.
 
-Never downloads a browser: Chromium comes from the distribution (``.ci/run`` installs it).
+Never downloads a browser: Chromium comes from the distribution (``make test`` installs it
+through ``scripts/system-packages``). Every test here is marked ``e2e`` by tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def config(migrated_database_url: str, emulator: EmulatorControl) -> Config:  # 
 def live_server(app: Flask, redis_conn: object) -> Iterator[str]:
     """The test app served over real HTTP by a threaded werkzeug server."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

@@ -18,8 +18,6 @@ from tests import factories
 from tests.e2e.conftest import PHONE, Screens, log_in
 from tests.web.conftest import ALL_WEEK, PASSWORD, Salon, book
 
-pytestmark = pytest.mark.e2e
-
 DESK = "desk@salon.test"
 TALL = {"width": 1280, "height": 1700}
 NAMES = [

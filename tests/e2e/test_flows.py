@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from pelubot_web.extensions import db
@@ -17,8 +16,6 @@ from tests import factories
 from tests.e2e.conftest import PHONE, Screens, log_in
 from tests.sync.conftest import wait_until
 from tests.web.conftest import PASSWORD, Salon, book, fresh
-
-pytestmark = pytest.mark.e2e
 
 
 def _htmx_idle(page: Page) -> None:

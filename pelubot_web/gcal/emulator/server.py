@@ -51,7 +51,10 @@ def run_in_thread(host: str = "127.0.0.1", port: int = 0) -> Iterator[RunningEmu
     """An emulator on a background thread; port 0 picks a free port."""
     app = make_app()
     server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="gcal-emulator", daemon=True)
+    # A short poll interval: shutdown() waits for it (0.5 s by default, per test).
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="gcal-emulator", daemon=True
+    )
     thread.start()
     try:
         yield RunningEmulator(f"http://{host}:{server.port}", app, server)
