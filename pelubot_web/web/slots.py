@@ -39,14 +39,6 @@ def parse_slot(raw: str | None) -> tuple[int, datetime] | None:
     return stylist_id, start
 
 
-def parse_stylist_slot(raw: str | None, stylist_id: int) -> datetime | None:
-    """The start of a slot value that belongs to this stylist, else None."""
-    parsed = parse_slot(raw)
-    if parsed is None or parsed[0] != stylist_id:
-        return None
-    return parsed[1]
-
-
 NOT_OFFERED = _l("Choose one of the times offered.")
 
 
