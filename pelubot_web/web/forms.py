@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import EmailField, Field
+from wtforms import EmailField, Field, HiddenField
 from wtforms.validators import Length, Optional, Regexp
 
 from pelubot_web.inputs import MAX_DATE, MAX_DB_INT, MIN_DATE, has_control_chars
+from pelubot_web.services.booking import CustomerInput
 from pelubot_web.services.errors import Conflict, DomainError
 from pelubot_web.web.htmx import redirect_to
 from pelubot_web.web.messages import domain_message
@@ -39,6 +40,10 @@ T = TypeVar("T")
 class BaseForm(FlaskForm):
     """A FlaskForm (CSRF included) that can also carry errors not tied to one field."""
 
+    #: Where a service error goes when it names no visible field of this form (e.g. the
+    #: slot picker for a booking's ``start``); None: above the form.
+    domain_error_field: ClassVar[str | None] = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.form_errors: list[str] = []
@@ -57,14 +62,16 @@ class BaseForm(FlaskForm):
         return valid
 
     def add_domain_error(self, error: DomainError, message: str) -> None:
-        """Show a service error next to its field when the form has that field."""
+        """Show a service error next to its field when the form shows that field, else on
+        ``domain_error_field`` or above the form. Hidden fields never show an error."""
         # A nested field (``customer.phone``) goes on the form field of its last part.
         name = error.field.rsplit(".", 1)[-1] if error.field else None
-        target = getattr(self, name, None) if name else None
-        if target is not None and hasattr(target, "errors"):
-            if isinstance(target.errors, tuple):
-                target.errors = list(target.errors)
-            target.errors.append(message)
+        target = self._fields.get(name) if name else None
+        if target is None or isinstance(target, HiddenField):
+            fallback = self.domain_error_field
+            target = self._fields.get(fallback) if fallback else None
+        if target is not None:
+            _append_error(target, message)
         else:
             self.form_errors.append(message)
 
@@ -73,6 +80,11 @@ class BaseForm(FlaskForm):
         409 when the change clashes with existing data, 422 when the input is wrong."""
         self.add_domain_error(error, domain_message(error))
         return 409 if isinstance(error, Conflict) else 422
+
+    def first_error(self) -> str | None:
+        """The first error, for pages that show one message rather than one per field."""
+        errors = [*self.form_errors, *(e for field in self for e in field.errors)]
+        return str(errors[0]) if errors else None
 
 
 class ConfirmForm(BaseForm):
@@ -101,6 +113,27 @@ def post_form(
     except DomainError as error:
         return page(form.show_domain_error(error))
     return done(result)
+
+
+class CustomerFields(Protocol):
+    """A booking form's customer: typed by staff or by the customer."""
+
+    name: Field
+    phone: Field
+    email: Field
+    notes: Field
+
+
+def typed_customer(form: CustomerFields) -> CustomerInput:
+    """The customer as typed (the booking service normalises the phone)."""
+    return CustomerInput(
+        name=form.name.data or "", phone=form.phone.data or "", email=form.email.data or None
+    )
+
+
+def typed_notes(form: CustomerFields) -> str | None:
+    """The notes, or None when only blanks were typed."""
+    return (form.notes.data or "").strip() or None
 
 
 def saved_redirect(message: str, location: str) -> Response:

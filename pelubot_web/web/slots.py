@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, HiddenField
+from wtforms.validators import DataRequired, ValidationError
+
 from pelubot_web.config import current_config
 from pelubot_web.inputs import parse_aware_datetime, parse_date, parse_db_int
 from pelubot_web.models import Reservation
@@ -35,12 +39,41 @@ def parse_slot(raw: str | None) -> tuple[int, datetime] | None:
     return stylist_id, start
 
 
-def parse_stylist_slot(raw: str | None, stylist_id: int) -> datetime | None:
-    """The start of a slot value that belongs to this stylist, else None."""
-    parsed = parse_slot(raw)
-    if parsed is None or parsed[0] != stylist_id:
-        return None
-    return parsed[1]
+NOT_OFFERED = _l("Choose one of the times offered.")
+
+
+class SlotField(HiddenField):
+    """A picked slot: required, well formed and, once the view sets ``stylist_id``, that
+    stylist's (their own agenda, a booking that keeps its stylist). Whether it is still
+    free is the booking service's to say."""
+
+    def __init__(self, *, missing: Any = NOT_OFFERED, **kwargs: Any) -> None:
+        super().__init__(validators=[DataRequired(message=missing)], **kwargs)
+        self.stylist_id: int | None = None
+
+    @property
+    def parsed(self) -> tuple[int, datetime] | None:
+        """``(stylist_id, aware start)``, or None when malformed."""
+        return parse_slot(self.data)
+
+    @property
+    def picked(self) -> tuple[int, datetime]:
+        """``(stylist_id, start)`` of a validated slot."""
+        parsed = self.parsed
+        assert parsed is not None, "read after validation"
+        return parsed
+
+    @property
+    def start(self) -> datetime:
+        """The start of a validated slot."""
+        return self.picked[1]
+
+    def post_validate(self, form: Form, validation_stopped: bool) -> None:
+        if validation_stopped:
+            return
+        parsed = self.parsed
+        if parsed is None or self.stylist_id not in (None, parsed[0]):
+            raise ValidationError(str(NOT_OFFERED))
 
 
 def salon_today() -> date:

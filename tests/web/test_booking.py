@@ -264,3 +264,34 @@ def test_customer_cancels_after_confirming(app: Flask, client: FlaskClient, salo
     html = client.get(f"/book/manage/{token}").get_data(as_text=True)
     assert "Cancelada" in html
     assert "Cambiar la hora" not in html
+
+
+def test_a_manage_link_move_into_a_slot_taken_meanwhile_changes_nothing(
+    client: FlaskClient, salon: Salon
+) -> None:
+    token = _book_via_page(client, salon, 11)
+    target = f"{salon.lucia.id}|{factories.local(salon.day, 13).isoformat()}"
+    fresh()
+    book(salon, salon.lucia, 13)  # taken after the picker was shown
+    url = f"/book/manage/{token}/reschedule"
+    response = post(client, url, {"slot": target, "day": str(salon.day)})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "acaba de reservarse" in html
+    assert target not in _slots(html)
+    assert response.headers["Cache-Control"] == "no-store"
+    missing = post(client, url, {"slot": "", "day": str(salon.day)})
+    assert missing.status_code == 422
+    assert "Elige una de las horas ofrecidas." in missing.get_data(as_text=True)
+    fresh()
+    mine = next(r for r in _all_reservations() if r.source == "booking_page")
+    assert mine.start_at == factories.local(salon.day, 11)
+
+
+def test_a_malformed_slot_books_nothing_and_asks_for_a_time(
+    client: FlaskClient, salon: Salon
+) -> None:
+    response = post(client, "/book/", _details(salon, "7|not-a-time"))
+    assert response.status_code == 422
+    assert "Elige una de las horas ofrecidas." in response.get_data(as_text=True)
+    assert _all_reservations() == []

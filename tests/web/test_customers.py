@@ -11,6 +11,7 @@ from pelubot_web.models import Customer, Reservation
 from pelubot_web.observability import redact_secret_paths
 from pelubot_web.services import accounts
 from tests import factories
+from tests.factories import stored
 from tests.web.conftest import PASSWORD, Salon, book, fresh, hx_get, login, post
 
 
@@ -81,3 +82,24 @@ def test_access_logs_hide_customer_searches() -> None:
     assert "Luc" not in redacted
     assert "3465" not in redacted
     assert "/customers/?q=<redacted>&page=2" in redacted
+
+
+def test_another_customers_phone_is_a_409_that_changes_nothing(
+    client: FlaskClient, salon: Salon
+) -> None:
+    first = factories.customer(name="Eva Ruiz", phone="+34600111222")
+    factories.customer(name="Eva R.", phone="+34600333444")
+    db.session.commit()
+    first_id = first.id
+    login(client, "admin@salon.test")
+    url = f"/customers/{first_id}"
+    taken = post(client, url, {"name": "Eva Ruiz Gil", "phone": "600 333 444"})
+    assert taken.status_code == 409
+    html = taken.get_data(as_text=True)
+    assert 'id="phone-error"' in html
+    assert 'value="Eva Ruiz Gil"' in html  # what was typed is kept
+    unknown = post(client, f"{url}/merge", {"duplicate_id": "999999"})
+    assert "No hay ningún cliente con ese número." in unknown.get_data(as_text=True)
+    fresh()
+    customer = stored(Customer, first_id)
+    assert (customer.name, customer.phone) == ("Eva Ruiz", "+34600111222")

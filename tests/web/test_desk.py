@@ -14,6 +14,7 @@ from pelubot_web.extensions import db
 from pelubot_web.models import Reservation
 from pelubot_web.services import accounts
 from tests import factories
+from tests.factories import stored
 from tests.web.conftest import PASSWORD, Salon, book, fresh, hx_get, hx_post, login, post
 
 DESK = "desk@salon.test"
@@ -192,3 +193,27 @@ def test_cancel_from_the_panel_without_javascript_goes_back_to_the_day(
     cancelled = db.session.get(Reservation, r.id)
     assert cancelled is not None
     assert cancelled.status == "cancelled"
+
+
+def test_closed_or_clashing_changes_answer_409_with_the_panel_and_refresh(
+    client: FlaskClient, salon: Salon
+) -> None:
+    done = book(salon, salon.lucia, 10, status="completed")
+    moving = book(salon, salon.lucia, 12)
+    _desk_login(client)
+    refused = hx_post(client, f"/desk/reservations/{done.uuid}/cancel")
+    assert refused.status_code == 409
+    assert "ya no se puede cambiar" in refused.get_data(as_text=True)
+    trigger = json.loads(refused.headers["HX-Trigger"])
+    assert trigger["deskChanged"] is True
+    assert trigger["toast"]["error"] is True
+    target = f"{salon.carmen.id}|{factories.local(salon.day, 11).isoformat()}"
+    book(salon, salon.carmen, 11)  # taken after the picker was shown
+    url = f"/desk/reservations/{moving.uuid}/move"
+    clash = hx_post(client, url, {"day": salon.day.isoformat(), "slot": target})
+    assert clash.status_code == 409
+    assert "acaba de reservarse" in clash.get_data(as_text=True)
+    assert json.loads(clash.headers["HX-Trigger"]) == {"deskChanged": True}
+    fresh()
+    assert stored(Reservation, done.id).status == "completed"
+    assert stored(Reservation, moving.id).stylist_id == salon.lucia.id

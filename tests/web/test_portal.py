@@ -13,6 +13,7 @@ from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, Reservation, TimeOff
 from pelubot_web.models.types import utcnow
 from tests import factories
+from tests.factories import stored
 from tests.web.conftest import Salon, book, fresh, hx_get, hx_post, login, post
 
 SLOT_RE = re.compile(r'name="slot" value="([^"]+)"')
@@ -304,3 +305,44 @@ def test_a_stylist_user_without_a_stylist_is_refused(app: Flask, salon: Salon) -
     client = app.test_client()
     login(client, "lucia@salon.test")
     assert client.get("/pro/").status_code == 403
+
+
+def test_a_new_reservation_in_a_slot_taken_meanwhile_says_so_at_the_slots(
+    client: FlaskClient, salon: Salon
+) -> None:
+    login(client, "lucia@salon.test")
+    slot = f"{salon.lucia.id}|{factories.local(salon.day, 10).isoformat()}"
+    book(salon, salon.lucia, 10)  # booked by someone else after the page was shown
+    data = {
+        "service": salon.service.id,
+        "day": salon.day.isoformat(),
+        "slot": slot,
+        "name": "Marta Gil",
+        "phone": "+34 611 222 333",
+    }
+    response = post(client, "/pro/reservations/new", data)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert re.search(r'<p class="error" role="alert">[^<]*acaba de reservarse', html)
+    assert 'value="Marta Gil"' in html  # what was typed is kept
+    assert slot not in SLOT_RE.findall(html)
+    others = f"{salon.carmen.id}|{factories.local(salon.day, 11).isoformat()}"
+    refused = post(client, "/pro/reservations/new", {**data, "slot": others})
+    assert refused.status_code == 422
+    assert "Elige una de las horas ofrecidas." in refused.get_data(as_text=True)
+    fresh()
+    assert db.session.query(Reservation).count() == 1
+
+
+def test_cancelling_a_closed_reservation_is_refused_in_the_row(
+    client: FlaskClient, salon: Salon
+) -> None:
+    r = book(salon, salon.lucia, 10, status="completed")
+    login(client, "lucia@salon.test")
+    response = hx_post(client, f"/pro/reservations/{r.uuid}/cancel")
+    assert response.status_code == 409
+    assert f'id="r-{r.uuid}"' in response.get_data(as_text=True)
+    toast = json.loads(response.headers["HX-Trigger"])["toast"]["message"]
+    assert toast == "Esta reserva ya no se puede cambiar."
+    fresh()
+    assert stored(Reservation, r.id).status == "completed"

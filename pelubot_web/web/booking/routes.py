@@ -22,18 +22,22 @@ from pelubot_web.i18n import current_locale
 from pelubot_web.inputs import parse_db_int
 from pelubot_web.models import Reservation, Service, Stylist
 from pelubot_web.services import booking, catalog, manage_links, notify_prefs
-from pelubot_web.services.errors import DomainError, NotFound, SlotTaken
+from pelubot_web.services.errors import NotFound
 from pelubot_web.web.booking import bp
 from pelubot_web.web.booking.forms import CustomerDetailsForm, PickSlotForm
-from pelubot_web.web.forms import ConfirmForm
+from pelubot_web.web.forms import (
+    ConfirmForm,
+    post_form,
+    saved_redirect,
+    typed_customer,
+    typed_notes,
+)
 from pelubot_web.web.htmx import redirect_to, render
-from pelubot_web.web.messages import domain_message
 from pelubot_web.web.slots import (
     day_choices,
     is_offered,
     parse_day,
     parse_slot,
-    parse_stylist_slot,
     reschedule_context,
     salon_today,
     slot_choices,
@@ -121,55 +125,42 @@ def start() -> Response:
 @limit_posts
 def confirm() -> Response:
     form = CustomerDetailsForm()
-    flow_args = {k: form[k].data or "" for k in ("service", "stylist", "day", "slot")}
-    if form.website.data:
-        # Honeypot filled: a bot. Nothing is booked; the answer gives nothing away.
-        form.form_errors.append(_("We could not take this booking. Please try again."))
-        return _render_flow(form, flow_args, status=422)
-    if not form.validate():
-        return _render_flow(form, flow_args, status=422)
-    parsed = parse_slot(form.slot.data)
-    service_id = _int(form.service.data)
-    if parsed is None or service_id is None:
-        return _render_flow(form, {**flow_args, "slot": ""}, status=422)
-    stylist_id, start_at = parsed
     token, token_hash = manage_links.new_manage_token()
-    try:
-        booking.create_reservation(
-            service_id=service_id,
+
+    def save() -> Reservation:
+        stylist_id, start_at = form.slot.picked
+        return booking.create_reservation(
+            service_id=int(form.service.data or ""),
             stylist_id=stylist_id,
             start=start_at,
-            customer=booking.CustomerInput(
-                name=form.name.data or "",
-                phone=form.phone.data or "",
-                email=form.email.data or None,
-            ),
-            notes=(form.notes.data or "").strip() or None,
+            customer=typed_customer(form),
+            notes=typed_notes(form),
             source="booking_page",
             manage_token_hash=token_hash,
             language=current_locale(),
         )
-    except SlotTaken:
-        message = _("Sorry, that time has just been taken. Here are the free times now.")
-        return _render_flow(form, {**flow_args, "slot": ""}, status=409, message=message)
-    except DomainError as error:
-        if _field_name(error) in ("phone", "name", "email", "notes"):
-            form.add_domain_error(error, domain_message(error))
-            return _render_flow(form, flow_args, status=422)
-        return _render_flow(
-            form, {**flow_args, "slot": ""}, status=422, message=domain_message(error)
-        )
-    flash(_("Your booking is confirmed. Keep this page's link to manage it."), "success")
-    return redirect_to(url_for(".manage", token=token))
+
+    return post_form(
+        form,
+        save,
+        done=lambda _booked: saved_redirect(
+            _("Your booking is confirmed. Keep this page's link to manage it."),
+            url_for(".manage", token=token),
+        ),
+        page=lambda status: _render_flow(form, status),
+    )
 
 
-def _field_name(error: DomainError) -> str:
-    return (error.field or "").rsplit(".", 1)[-1]
-
-
-def _render_flow(
-    form: CustomerDetailsForm, args: Mapping[str, str], *, status: int, message: str | None = None
-) -> Response:
+def _render_flow(form: CustomerDetailsForm, status: int) -> Response:
+    """The flow again after a refused booking; what was typed is kept."""
+    args = {k: form[k].data or "" for k in ("service", "stylist", "day", "slot")}
+    message = None
+    if form.slot.errors or form.service.errors:
+        # The time cannot be booked (any more): ask again with fresh slots.
+        args["slot"] = ""
+        if status == 409:  # taken meanwhile: said once, at the top
+            message = _("Sorry, that time has just been taken. Here are the free times now.")
+            form.slot.errors = []
     flow = _flow(args, message)
     flow["slots_in_details"] = flow["service"] is not None and flow["day"] is not None
     form.slot.data = flow["selected_slot"]
@@ -214,19 +205,26 @@ def manage(token: str) -> Response:
 @limit_posts
 def cancel(token: str) -> Response:
     reservation = _reservation(token)
-    form = ConfirmForm()
     if not booking.can_change(reservation):
-        flash(_("This booking can no longer be changed online. Please call the salon."), "error")
-        return _private(redirect_to(url_for(".manage", token=token)))
-    if form.validate_on_submit():
-        try:
-            booking.cancel_reservation(reservation.uuid, source="booking_page")
-        except DomainError as error:
-            flash(domain_message(error), "error")
-        else:
-            flash(_("Your booking has been cancelled."), "success")
-        return _private(redirect_to(url_for(".manage", token=token)))
-    return _private(render("booking/cancel.html", reservation=reservation, token=token, form=form))
+        return _cannot_change(token)
+    form = ConfirmForm()
+
+    def page(status: int) -> Response:
+        if status == 200:
+            return render("booking/cancel.html", reservation=reservation, token=token, form=form)
+        flash(form.first_error() or "", "error")
+        return redirect_to(url_for(".manage", token=token))
+
+    return _private(
+        post_form(
+            form,
+            lambda: booking.cancel_reservation(reservation.uuid, source="booking_page"),
+            done=lambda _cancelled: saved_redirect(
+                _("Your booking has been cancelled."), url_for(".manage", token=token)
+            ),
+            page=page,
+        )
+    )
 
 
 @bp.route("/manage/<token>/reschedule", methods=["GET", "POST"])
@@ -234,41 +232,37 @@ def cancel(token: str) -> Response:
 def reschedule(token: str) -> Response:
     reservation = _reservation(token)
     if not booking.can_change(reservation):
-        flash(_("This booking can no longer be changed online. Please call the salon."), "error")
-        return _private(redirect_to(url_for(".manage", token=token)))
+        return _cannot_change(token)
     form = PickSlotForm()
+    form.slot.stylist_id = reservation.stylist_id
     source = request.form if request.method == "POST" else request.args
     day = parse_day(source.get("day"), default=salon_today()) or salon_today()
-    message = None
-    status = 200
-    if form.validate_on_submit():
-        start_at = parse_stylist_slot(form.slot.data, reservation.stylist_id)
-        if start_at is not None:
-            try:
-                booking.reschedule_reservation(
-                    reservation.uuid, start=start_at, source="booking_page"
-                )
-            except DomainError as error:
-                message, status = domain_message(error), 409
-            else:
-                flash(_("Your booking has been moved."), "success")
-                return _private(redirect_to(url_for(".manage", token=token)))
-        else:
-            message, status = _("Choose one of the times offered."), 422
-    elif form.is_submitted():
-        message, status = _("Choose one of the times offered."), 422
     return _private(
-        render(
-            "booking/reschedule.html",
-            partial="booking/_reschedule_slots.html",
-            status=status,
-            reservation=reservation,
-            token=token,
-            form=form,
-            message=message,
-            **reschedule_context(reservation, day),
+        post_form(
+            form,
+            lambda: booking.reschedule_reservation(
+                reservation.uuid, start=form.slot.start, source="booking_page"
+            ),
+            done=lambda _moved: saved_redirect(
+                _("Your booking has been moved."), url_for(".manage", token=token)
+            ),
+            page=lambda status: render(
+                "booking/reschedule.html",
+                partial="booking/_reschedule_slots.html",
+                status=status,
+                reservation=reservation,
+                token=token,
+                form=form,
+                message=form.first_error(),
+                **reschedule_context(reservation, day),
+            ),
         )
     )
+
+
+def _cannot_change(token: str) -> Response:
+    flash(_("This booking can no longer be changed online. Please call the salon."), "error")
+    return _private(redirect_to(url_for(".manage", token=token)))
 
 
 # --- unsubscribe (link and List-Unsubscribe header of every reminder and notice) --------

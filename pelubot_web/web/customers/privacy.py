@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, make_response, url_for
+from flask import abort, make_response, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from pelubot_web.services import customers, privacy
-from pelubot_web.services.errors import DomainError, NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.customers import bp
 from pelubot_web.web.customers.forms import MergeForm
 from pelubot_web.web.customers.routes import _page, actor, find_customer
-from pelubot_web.web.forms import ConfirmForm
-from pelubot_web.web.htmx import redirect_to, render
+from pelubot_web.web.forms import ConfirmForm, post_form, saved_redirect
+from pelubot_web.web.htmx import render
 
 
 @bp.post("/<int:customer_id>/merge")
@@ -23,18 +22,15 @@ from pelubot_web.web.htmx import redirect_to, render
 def merge(customer_id: int) -> Response:
     customer = find_customer(customer_id)
     form = MergeForm()
-    if not form.validate_on_submit():
-        return _page(customer, status=422, merge_form=form)
-    try:
-        customers.merge_customers(customer.id, form.duplicate_id.data or 0, actor=actor())
-    except NotFound:
-        form.duplicate_id.errors = [_("There is no customer with that number.")]
-        return _page(find_customer(customer_id), status=422, merge_form=form)
-    except DomainError as error:
-        status = form.show_domain_error(error)
-        return _page(find_customer(customer_id), status=status, merge_form=form)
-    flash(_("Customers merged: every reservation is now on this record."), "success")
-    return redirect_to(url_for(".show", customer_id=customer.id))
+    return post_form(
+        form,
+        lambda: customers.merge_customers(customer.id, form.duplicate_id.data or 0, actor=actor()),
+        done=lambda _kept: saved_redirect(
+            _("Customers merged: every reservation is now on this record."),
+            url_for(".show", customer_id=customer.id),
+        ),
+        page=lambda status: _page(find_customer(customer_id), status=status, merge_form=form),
+    )
 
 
 @bp.post("/<int:customer_id>/export")
@@ -56,8 +52,12 @@ def export(customer_id: int) -> Response:
 def erase(customer_id: int) -> Response:
     customer = find_customer(customer_id)
     form = ConfirmForm()
-    if not form.validate_on_submit():
-        return render("customers/erase.html", c=customer, form=form)
-    privacy.erase_customer(customer.id, actor=actor())
-    flash(_("The customer's personal data was erased."), "success")
-    return redirect_to(url_for(".show", customer_id=customer.id))
+    return post_form(
+        form,
+        lambda: privacy.erase_customer(customer.id, actor=actor()),
+        done=lambda _erased: saved_redirect(
+            _("The customer's personal data was erased."),
+            url_for(".show", customer_id=customer.id),
+        ),
+        page=lambda status: render("customers/erase.html", status=status, c=customer, form=form),
+    )

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from pelubot_web.models import Customer
 from pelubot_web.services import audit, customers, notify_status
-from pelubot_web.services.errors import DomainError, NotFound
+from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.customers import bp
 from pelubot_web.web.customers.forms import ContactForm, MergeForm, StaffNotesForm
-from pelubot_web.web.htmx import redirect_to, render
+from pelubot_web.web.forms import post_form, saved_redirect
+from pelubot_web.web.htmx import render
 
 STAFF = ("reception", "admin")
 
@@ -67,18 +68,12 @@ def show(customer_id: int) -> Response:
 def update(customer_id: int) -> Response:
     customer = find_customer(customer_id)
     form = ContactForm()
-    if not form.validate_on_submit():
-        return _page(customer, status=422, contact_form=form)
-    contact = customers.ContactInput(
-        name=form.name.data or "", phone=form.phone.data or "", email=form.email.data or None
+    return post_form(
+        form,
+        lambda: customers.update_contact(customer.id, form.contact(), actor=actor()),
+        done=lambda _saved: saved_redirect(_("Contact details saved."), _show_url(customer_id)),
+        page=lambda status: _page(find_customer(customer_id), status=status, contact_form=form),
     )
-    try:
-        customers.update_contact(customer.id, contact, actor=actor())
-    except DomainError as error:
-        status = form.show_domain_error(error)
-        return _page(find_customer(customer_id), status=status, contact_form=form)
-    flash(_("Contact details saved."), "success")
-    return redirect_to(url_for(".show", customer_id=customer.id))
 
 
 @bp.post("/<int:customer_id>/notes")
@@ -86,8 +81,13 @@ def update(customer_id: int) -> Response:
 def notes(customer_id: int) -> Response:
     customer = find_customer(customer_id)
     form = StaffNotesForm()
-    if not form.validate_on_submit():
-        return _page(customer, status=422, notes_form=form)
-    customers.set_staff_notes(customer.id, form.notes.data or "", actor=actor())
-    flash(_("Staff notes saved."), "success")
-    return redirect_to(url_for(".show", customer_id=customer.id))
+    return post_form(
+        form,
+        lambda: customers.set_staff_notes(customer.id, form.notes.data or "", actor=actor()),
+        done=lambda _saved: saved_redirect(_("Staff notes saved."), _show_url(customer_id)),
+        page=lambda status: _page(find_customer(customer_id), status=status, notes_form=form),
+    )
+
+
+def _show_url(customer_id: int) -> str:
+    return url_for(".show", customer_id=customer_id)

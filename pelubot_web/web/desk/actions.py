@@ -15,18 +15,17 @@ from werkzeug.wrappers import Response
 from pelubot_web.i18n import local_date, local_time
 from pelubot_web.inputs import parse_aware_datetime, parse_db_int
 from pelubot_web.models import Reservation, Stylist
-from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
+from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.services import booking, catalog, customers
 from pelubot_web.services.availability import available_slots, salon_tz
-from pelubot_web.services.errors import Conflict, DomainError, NotFound
+from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
 from pelubot_web.web.desk import STAFF, bp
 from pelubot_web.web.desk.forms import DeskBookingForm, MoveForm
-from pelubot_web.web.forms import ConfirmForm
+from pelubot_web.web.forms import ConfirmForm, post_form, typed_customer, typed_notes
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
-from pelubot_web.web.messages import domain_message
 from pelubot_web.web.portal.forms import StatusForm
-from pelubot_web.web.slots import SlotChoice, day_choices, parse_day, parse_slot, slot_value
+from pelubot_web.web.slots import SlotChoice, day_choices, parse_day, slot_value
 
 SOURCE = "portal"
 REFRESH: dict[str, Any] = {"deskChanged": True}
@@ -60,6 +59,12 @@ def _panel(reservation: Reservation, message: str, *, status: int = 200) -> Resp
     )
 
 
+def _form_page(template: str, partial: str, status: int, **context: Any) -> Response:
+    """A desk form again; after a clash (409) the grid refreshes too."""
+    trigger = REFRESH if status == 409 else None
+    return render(template, partial=partial, status=status, trigger=trigger, **context)
+
+
 def _cell(form: DeskBookingForm) -> tuple[Stylist, datetime]:
     """The stylist and start the form is about (404 / 400 when invented)."""
     stylist_id = parse_db_int(form.stylist.data)
@@ -79,29 +84,7 @@ def _customer_input(form: DeskBookingForm) -> booking.CustomerInput:
         except NotFound:
             abort(404)
         return booking.CustomerInput(name=found.name, phone=found.phone, email=found.email)
-    return booking.CustomerInput(
-        name=form.name.data or "", phone=form.phone.data or "", email=form.email.data or None
-    )
-
-
-def _book(form: DeskBookingForm, stylist: Stylist, start: datetime) -> Reservation | int:
-    """The new reservation, or the status of the form's answer (errors on the form)."""
-    if not form.customer_id.data and not (form.name.data and form.phone.data):
-        form.form_errors.append(_("Pick a customer from the search or type a name and phone."))
-        return 422
-    try:
-        return booking.create_reservation(
-            service_id=form.service.data,
-            stylist_id=stylist.id,
-            start=start,
-            customer=_customer_input(form),
-            notes=(form.notes.data or "").strip() or None,
-            source=SOURCE,
-        )
-    except DomainError as error:
-        field = (error.field or "").rsplit(".", 1)[-1]
-        error.field = field if field in ("name", "phone", "email", "service") else None
-        return form.show_domain_error(error)
+    return typed_customer(form)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -120,23 +103,31 @@ def new() -> Response:
         wanted = parse_db_int(request.args.get("service"))
         offered = {o.service_id for o in offers}
         form.service.data = wanted if wanted in offered else next(iter(sorted(offered)), None)
-    status = 200
-    if form.validate_on_submit():
-        result = _book(form, stylist, start)
-        if isinstance(result, Reservation):
-            return _panel(result, _("Reservation created for %(when)s.", when=_when(result)))
-        status = result
-    elif form.is_submitted():
-        status = 422
-    trigger = REFRESH if status == 409 else None
-    return render(
-        "desk/new.html",
-        partial="desk/_new_form.html",
-        status=status,
-        trigger=trigger,
-        form=form,
-        stylist=stylist,
-        start=start,
+
+    def save() -> Reservation:
+        return booking.create_reservation(
+            service_id=form.service.data,
+            stylist_id=stylist.id,
+            start=start,
+            customer=_customer_input(form),
+            notes=typed_notes(form),
+            source=SOURCE,
+        )
+
+    return post_form(
+        form,
+        save,
+        done=lambda created: _panel(
+            created, _("Reservation created for %(when)s.", when=_when(created))
+        ),
+        page=lambda status: _form_page(
+            "desk/new.html",
+            "desk/_new_form.html",
+            status,
+            form=form,
+            stylist=stylist,
+            start=start,
+        ),
     )
 
 
@@ -148,18 +139,6 @@ def _move_choices(reservation: Reservation, day: date) -> list[SlotChoice]:
     return [SlotChoice(slot_value(s), s) for s in slots]
 
 
-def _move(reservation: Reservation, form: MoveForm) -> Reservation | tuple[str, int]:
-    parsed = parse_slot(form.slot.data)
-    if parsed is None:
-        return _("Choose one of the times offered."), 422
-    try:
-        return booking.reschedule_reservation(
-            reservation.uuid, start=parsed[1], stylist_id=parsed[0], source=SOURCE
-        )
-    except DomainError as error:
-        return domain_message(error), 409 if isinstance(error, Conflict) else 422
-
-
 @bp.route("/reservations/<reservation_uuid>/move", methods=["GET", "POST"])
 @require_role(*STAFF)
 def move(reservation_uuid: str) -> Response:
@@ -168,31 +147,35 @@ def move(reservation_uuid: str) -> Response:
     source = request.form if request.method == "POST" else request.args
     local_start = reservation.start_at.astimezone(salon_tz()).date()
     day = parse_day(source.get("day"), default=local_start) or local_start
-    message, status = None, 200
-    if form.validate_on_submit():
-        result = _move(reservation, form)
-        if isinstance(result, Reservation):
-            return _panel(result, _("Reservation moved to %(when)s.", when=_when(result)))
-        message, status = result
-    elif form.is_submitted():
-        message, status = _("Choose one of the times offered."), 422
-    choices = (
-        _move_choices(reservation, day) if reservation.status == ReservationStatus.CONFIRMED else []
-    )
-    return render(
-        "desk/move.html",
-        partial="desk/_move_form.html",
-        status=status,
-        trigger=REFRESH if status == 409 else None,
-        r=reservation,
-        form=form,
-        message=message,
-        day=day,
-        days=day_choices(day),
-        slot_choices=choices,
-        selected_slot="",
-        show_stylist=True,
-        stylist_names={s.id: s.name for s in catalog.list_stylists(active_only=False)},
+
+    def save() -> Reservation:
+        stylist_id, start = form.slot.picked
+        return booking.reschedule_reservation(
+            reservation.uuid, start=start, stylist_id=stylist_id, source=SOURCE
+        )
+
+    def page(status: int) -> Response:
+        confirmed = reservation.status == ReservationStatus.CONFIRMED
+        return _form_page(
+            "desk/move.html",
+            "desk/_move_form.html",
+            status,
+            r=reservation,
+            form=form,
+            message=form.first_error(),
+            day=day,
+            days=day_choices(day),
+            slot_choices=_move_choices(reservation, day) if confirmed else [],
+            selected_slot="",
+            show_stylist=True,
+            stylist_names={s.id: s.name for s in catalog.list_stylists(active_only=False)},
+        )
+
+    return post_form(
+        form,
+        save,
+        done=lambda moved: _panel(moved, _("Reservation moved to %(when)s.", when=_when(moved))),
+        page=page,
     )
 
 
@@ -200,13 +183,13 @@ def move(reservation_uuid: str) -> Response:
 @require_role(*STAFF)
 def cancel(reservation_uuid: str) -> Response:
     reservation = _reservation(reservation_uuid)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        reservation = booking.cancel_reservation(reservation.uuid, source=SOURCE)
-    except DomainError as error:
-        return _panel(reservation, domain_message(error), status=409)
-    return _panel(reservation, _("Reservation cancelled."))
+    form = ConfirmForm()
+    return post_form(
+        form,
+        lambda: booking.cancel_reservation(reservation.uuid, source=SOURCE),
+        done=lambda cancelled: _panel(cancelled, _("Reservation cancelled.")),
+        page=lambda status: _panel(reservation, form.first_error() or "", status=status),
+    )
 
 
 @bp.post("/reservations/<reservation_uuid>/status")
@@ -214,15 +197,9 @@ def cancel(reservation_uuid: str) -> Response:
 def set_status(reservation_uuid: str) -> Response:
     reservation = _reservation(reservation_uuid)
     form = StatusForm()
-    if not form.validate_on_submit() or form.status.data not in CLOSING_STATUSES:
-        return _panel(reservation, _("Choose completed or no-show."), status=422)
-    try:
-        reservation = booking.set_status(reservation.uuid, form.status.data, source=SOURCE)
-    except DomainError as error:
-        return _panel(reservation, domain_message(error), status=409)
-    done = (
-        _("Marked as completed.")
-        if form.status.data == ReservationStatus.COMPLETED
-        else _("Marked as no-show.")
+    return post_form(
+        form,
+        lambda: booking.set_status(reservation.uuid, form.status.data or "", source=SOURCE),
+        done=lambda closed: _panel(closed, form.done_message()),
+        page=lambda status: _panel(reservation, form.first_error() or "", status=status),
     )
-    return _panel(reservation, done)

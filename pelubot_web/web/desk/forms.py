@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
@@ -12,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from pelubot_web.web.forms import BaseForm, optional_email_field
+from pelubot_web.web.slots import SlotField
 
 
 class DeskBookingForm(BaseForm):
@@ -27,7 +31,14 @@ class DeskBookingForm(BaseForm):
     email = optional_email_field()
     notes = TextAreaField(_l("Notes"), validators=[Length(max=500)])
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.customer_id.data and not (self.name.data and self.phone.data):
+            self.form_errors.append(_("Pick a customer from the search or type a name and phone."))
+            valid = False
+        return valid
+
 
 class MoveForm(BaseForm):
     day = HiddenField()
-    slot = HiddenField(validators=[DataRequired(message=_l("Choose a time."))])
+    slot = SlotField()

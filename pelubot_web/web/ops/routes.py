@@ -20,7 +20,7 @@ from pelubot_web.models.outbox import OutboxStatus
 from pelubot_web.services import calendar_health, catalog, sync_status
 from pelubot_web.services.errors import NotFound
 from pelubot_web.web.access import require_role
-from pelubot_web.web.forms import ConfirmForm
+from pelubot_web.web.forms import ConfirmForm, post_form, saved_redirect
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
 from pelubot_web.web.ops import bp
 
@@ -147,23 +147,23 @@ def retry(job_id: int) -> Response:
 @require_role("ops", "admin")
 def retry_failed() -> Response:
     form = ConfirmForm()
-    if not form.validate_on_submit():
+
+    def done(count: int) -> Response:
+        message = ngettext(
+            "%(num)s failed job sent back to the queue.",
+            "%(num)s failed jobs sent back to the queue.",
+            count,
+        )
+        if is_htmx():
+            return render(
+                "ops/_live.html", trigger={"toast": {"message": message}}, **_live_context()
+            )
+        return saved_redirect(message, url_for(".dashboard"))
+
+    def page(status: int) -> Response:
         # Without JavaScript the confirmation is a page of its own.
         by_status = cast(dict[str, int], sync_status.queue_snapshot()["by_status"])
-        return render(
-            "ops/confirm_retry_all.html", form=form, failed=by_status.get(OutboxStatus.FAILED, 0)
-        )
-    count = sync_status.retry_all_failed()
-    message = ngettext(
-        "%(num)s failed job sent back to the queue.",
-        "%(num)s failed jobs sent back to the queue.",
-        count,
-    )
-    if is_htmx():
-        return render(
-            "ops/_live.html",
-            trigger={"toast": {"message": message}},
-            **_live_context(),
-        )
-    flash(message, "success")
-    return redirect_to(url_for(".dashboard"))
+        failed = by_status.get(OutboxStatus.FAILED, 0)
+        return render("ops/confirm_retry_all.html", status=status, form=form, failed=failed)
+
+    return post_form(form, sync_status.retry_all_failed, done=done, page=page)

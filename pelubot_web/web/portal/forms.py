@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -11,17 +12,22 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
+from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
 from pelubot_web.web.forms import BaseForm
+from pelubot_web.web.slots import SlotField
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class NewReservationForm(BaseForm):
+    # A booking error about the time, stylist or service is shown at the slot picker.
+    domain_error_field = "slot"
+
     service = SelectField(_l("Service"), coerce=int, validators=[DataRequired()])
     day = DateField(_l("Day"), validators=[DataRequired()])
-    slot = HiddenField(validators=[DataRequired(message=_l("Choose a time."))])
+    slot = SlotField(missing=_l("Choose a time."))
     name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
     phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=32)])
     email = EmailField(
@@ -37,11 +43,24 @@ class NewReservationForm(BaseForm):
 
 class RescheduleForm(BaseForm):
     day = HiddenField()
-    slot = HiddenField(validators=[DataRequired(message=_l("Choose a time."))])
+    slot = SlotField()
 
 
 class StatusForm(BaseForm):
-    status = HiddenField(validators=[DataRequired()])
+    """Close a started appointment (portal and desk)."""
+
+    status = HiddenField(
+        validators=[
+            DataRequired(message=_l("Choose completed or no-show.")),
+            AnyOf(CLOSING_STATUSES, message=_l("Choose completed or no-show.")),
+        ]
+    )
+
+    def done_message(self) -> str:
+        """What closing the appointment did, in words."""
+        if self.status.data == ReservationStatus.COMPLETED:
+            return _("Marked as completed.")
+        return _("Marked as no-show.")
 
 
 class TimeOffForm(BaseForm):

@@ -13,15 +13,12 @@ from werkzeug.wrappers import Response
 from pelubot_web.config import current_config
 from pelubot_web.i18n import local_date, local_time
 from pelubot_web.inputs import parse_date, parse_db_int
-from pelubot_web.models import Reservation, Stylist
-from pelubot_web.models.reservation import CLOSING_STATUSES, ReservationStatus
+from pelubot_web.models import Reservation, Stylist, StylistService
 from pelubot_web.services import booking, catalog, notify_status
 from pelubot_web.services.agenda import reservations_between
-from pelubot_web.services.errors import DomainError, SlotTaken
 from pelubot_web.web.access import require_role
-from pelubot_web.web.forms import ConfirmForm
+from pelubot_web.web.forms import BaseForm, ConfirmForm, post_form, typed_customer, typed_notes
 from pelubot_web.web.htmx import is_htmx, redirect_to, render
-from pelubot_web.web.messages import domain_message
 from pelubot_web.web.portal import bp
 from pelubot_web.web.portal.forms import (
     NewReservationForm,
@@ -38,7 +35,6 @@ from pelubot_web.web.slots import (
     is_offered,
     parse_day,
     parse_slot,
-    parse_stylist_slot,
     reschedule_context,
     salon_today,
     slot_choices,
@@ -128,7 +124,10 @@ def show(reservation_uuid: str) -> Response:
 def cancel(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
     form = ConfirmForm()
-    if not form.validate_on_submit():
+
+    def page(status: int) -> Response:
+        if status != 200:
+            return _fail(reservation, form, status)
         # Without JavaScript the confirmation is a page of its own.
         return render(
             "portal/confirm_cancel.html",
@@ -136,11 +135,13 @@ def cancel(reservation_uuid: str) -> Response:
             form=form,
             scope=scope_args(reservation.stylist),
         )
-    try:
-        reservation = booking.cancel_reservation(reservation.uuid, source="portal")
-    except DomainError as error:
-        return _fail(reservation, domain_message(error))
-    return _done(reservation, _("Reservation cancelled."))
+
+    return post_form(
+        form,
+        lambda: booking.cancel_reservation(reservation.uuid, source="portal"),
+        done=lambda cancelled: _done(cancelled, _("Reservation cancelled.")),
+        page=page,
+    )
 
 
 @bp.post("/reservations/<reservation_uuid>/status")
@@ -148,19 +149,12 @@ def cancel(reservation_uuid: str) -> Response:
 def set_status(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
     form = StatusForm()
-    status = form.status.data or ""
-    if not form.validate_on_submit() or status not in CLOSING_STATUSES:
-        return _fail(reservation, _("Choose completed or no-show."), status=422)
-    try:
-        reservation = booking.set_status(reservation.uuid, status, source="portal")
-    except DomainError as error:
-        return _fail(reservation, domain_message(error))
-    message = (
-        _("Marked as completed.")
-        if status == ReservationStatus.COMPLETED
-        else _("Marked as no-show.")
+    return post_form(
+        form,
+        lambda: booking.set_status(reservation.uuid, form.status.data or "", source="portal"),
+        done=lambda closed: _done(closed, form.done_message()),
+        page=lambda status: _fail(reservation, form, status),
     )
-    return _done(reservation, message)
 
 
 def _done(reservation: Reservation, message: str, *, refresh: bool = False) -> Response:
@@ -170,7 +164,9 @@ def _done(reservation: Reservation, message: str, *, refresh: bool = False) -> R
     return _back_to_agenda(reservation, message)
 
 
-def _fail(reservation: Reservation, message: str, status: int = 409) -> Response:
+def _fail(reservation: Reservation, form: BaseForm, status: int) -> Response:
+    """A refused action: the unchanged row with the reason (htmx), else back to the agenda."""
+    message = form.first_error() or ""
     if is_htmx():
         response = _row(reservation, toast=message)
         response.status_code = status
@@ -183,36 +179,28 @@ def _fail(reservation: Reservation, message: str, status: int = 409) -> Response
 def reschedule(reservation_uuid: str) -> Response:
     reservation = own_reservation(reservation_uuid)
     form = RescheduleForm()
+    form.slot.stylist_id = reservation.stylist_id
     source = request.form if request.method == "POST" else request.args
     local_start = reservation.start_at.astimezone(_tz()).date()
     day = parse_day(source.get("day"), default=max(local_start, salon_today())) or salon_today()
-    message, status = None, 200
-    if form.validate_on_submit():
-        start_at = parse_stylist_slot(form.slot.data, reservation.stylist_id)
-        if start_at is None:
-            message, status = _("Choose one of the times offered."), 422
-        else:
-            try:
-                reservation = booking.reschedule_reservation(
-                    reservation.uuid, start=start_at, source="portal"
-                )
-            except DomainError as error:
-                message = domain_message(error)
-                status = 409 if isinstance(error, SlotTaken) else 422
-            else:
-                toast = _("Reservation moved to %(when)s.", when=_when(reservation))
-                return _done(reservation, toast, refresh=True)
-    elif form.is_submitted():
-        message, status = _("Choose one of the times offered."), 422
-    return render(
-        "portal/reschedule.html",
-        partial="portal/_reschedule_form.html",
-        status=status,
-        r=reservation,
-        form=form,
-        message=message,
-        scope=scope_args(reservation.stylist),
-        **reschedule_context(reservation, day),
+    return post_form(
+        form,
+        lambda: booking.reschedule_reservation(
+            reservation.uuid, start=form.slot.start, source="portal"
+        ),
+        done=lambda moved: _done(
+            moved, _("Reservation moved to %(when)s.", when=_when(moved)), refresh=True
+        ),
+        page=lambda status: render(
+            "portal/reschedule.html",
+            partial="portal/_reschedule_form.html",
+            status=status,
+            r=reservation,
+            form=form,
+            message=form.first_error(),
+            scope=scope_args(reservation.stylist),
+            **reschedule_context(reservation, day),
+        ),
     )
 
 
@@ -236,37 +224,31 @@ def new() -> Response:
             offers[0].service_id if offers else None
         )
         form.day.data = parse_day(request.args.get("day"), default=salon_today())
-    status = 200
-    if form.validate_on_submit():
-        start_at = parse_stylist_slot(form.slot.data, stylist.id)
-        if start_at is None:
-            form.slot.errors = [_("Choose one of the times offered.")]
-            status = 422
-        else:
-            try:
-                reservation = booking.create_reservation(
-                    service_id=form.service.data,
-                    stylist_id=stylist.id,
-                    start=start_at,
-                    customer=booking.CustomerInput(
-                        name=form.name.data or "",
-                        phone=form.phone.data or "",
-                        email=form.email.data or None,
-                    ),
-                    notes=(form.notes.data or "").strip() or None,
-                    source="portal",
-                )
-            except DomainError as error:
-                field = (error.field or "").rsplit(".", 1)[-1]
-                error.field = field if field in ("name", "phone", "email") else "slot"
-                form.add_domain_error(error, domain_message(error))
-                status = 409 if isinstance(error, SlotTaken) else 422
-            else:
-                return _back_to_agenda(
-                    reservation, _("Reservation created for %(when)s.", when=_when(reservation))
-                )
-    elif form.is_submitted():
-        status = 422
+    form.slot.stylist_id = stylist.id
+
+    def save() -> Reservation:
+        return booking.create_reservation(
+            service_id=form.service.data,
+            stylist_id=stylist.id,
+            start=form.slot.start,
+            customer=typed_customer(form),
+            notes=typed_notes(form),
+            source="portal",
+        )
+
+    return post_form(
+        form,
+        save,
+        done=lambda created: _back_to_agenda(
+            created, _("Reservation created for %(when)s.", when=_when(created))
+        ),
+        page=lambda status: _new_page(form, stylist, offers, status),
+    )
+
+
+def _new_page(
+    form: NewReservationForm, stylist: Stylist, offers: list[StylistService], status: int
+) -> Response:
     choices = []
     day = parse_day(form.day.data.isoformat()) if isinstance(form.day.data, date) else None
     if form.service.data in {o.service_id for o in offers} and day is not None:
