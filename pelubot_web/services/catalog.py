@@ -2,33 +2,28 @@
 
 The API serves ``/services`` and ``/professionals`` from a short per-process cache
 (``services_snapshot`` / ``professionals_snapshot``). Every catalog edit must call
-``invalidate_catalog_cache()`` after committing: it clears this process's cache and bumps
-a version counter in Redis that every other process checks on read, so the edit is
-visible everywhere at once. If Redis is unreachable, other processes fall back to the TTL
-(at most 30 s) and nothing fails.
+``invalidate_catalog_cache()`` after committing (``services.shared_cache``: this process's
+cache is cleared and a version counter in Redis makes every other process reload on its
+next read). If Redis is unreachable, other processes fall back to the TTL (at most 30 s)
+and nothing fails.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.models import BookingRules, Service, Stylist, StylistService
-from pelubot_web.redis_client import get_redis
 from pelubot_web.services.errors import NotFound, ServiceNotOffered
+from pelubot_web.services.shared_cache import SharedCache, shared_cache
 
 __all__ = [
     "CatalogSnapshot",
@@ -41,11 +36,6 @@ __all__ = [
     "services_snapshot",
 ]
 
-log = logging.getLogger(__name__)
-
-VERSION_KEY = "pelubot:catalog:version"
-# After a Redis failure, skip it for this long instead of paying a timeout per request.
-REDIS_RETRY_AFTER_S = 5.0
 DEFAULT_RULES = {
     "slot_granularity_min": 15,
     "buffer_after_min": 0,
@@ -113,56 +103,18 @@ class CatalogSnapshot:
     etag: str
 
 
-@dataclass
-class _Entry:
-    version: str | None
-    expires_at: float
-    snapshot: CatalogSnapshot
-
-
-@dataclass
-class _CatalogCache:
-    entries: dict[str, _Entry] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    redis_down_until: float = 0.0
-
-
-def _cache() -> _CatalogCache:
-    cache: _CatalogCache = current_app.extensions.setdefault(
-        "pelubot_catalog_cache", _CatalogCache()
-    )
-    return cache
-
-
-def _shared_version(cache: _CatalogCache) -> str | None:
-    """The Redis version counter, or None when Redis is unreachable (TTL-only mode)."""
-    if time.monotonic() < cache.redis_down_until:
-        return None
-    try:
-        raw = get_redis().get(VERSION_KEY)
-    except (RedisError, OSError) as exc:
-        cache.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_S
-        log.warning("catalog cache: redis unavailable, using TTL only", extra={"error": str(exc)})
-        return None
-    return raw.decode() if isinstance(raw, bytes) else (str(raw) if raw is not None else "0")
+def _catalog_cache() -> SharedCache:
+    # Without Redis the lists may lag an edit by the TTL (at most 30 s): harmless.
+    return shared_cache("catalog", current_config().catalog_cache_ttl_s, redis_down="ttl")
 
 
 def _snapshot(kind: str, load: Callable[[], list[dict[str, Any]]]) -> CatalogSnapshot:
-    cache = _cache()
-    ttl = current_config().catalog_cache_ttl_s
-    # Read the version *before* loading, so a concurrent edit can only make us reload.
-    version = _shared_version(cache)
-    now = time.monotonic()
-    with cache.lock:
-        entry = cache.entries.get(kind)
-        if entry is not None and entry.version == version and now < entry.expires_at:
-            return entry.snapshot
-    items = tuple(load())
-    body = json.dumps(items, sort_keys=True, separators=(",", ":")).encode()
-    snapshot = CatalogSnapshot(items=items, etag=hashlib.sha256(body).hexdigest()[:32])
-    with cache.lock:
-        cache.entries[kind] = _Entry(version=version, expires_at=now + ttl, snapshot=snapshot)
-    return snapshot
+    def build() -> CatalogSnapshot:
+        items = tuple(load())
+        body = json.dumps(items, sort_keys=True, separators=(",", ":")).encode()
+        return CatalogSnapshot(items=items, etag=hashlib.sha256(body).hexdigest()[:32])
+
+    return _catalog_cache().get(kind, build)
 
 
 def _load_services() -> list[dict[str, Any]]:
@@ -207,14 +159,4 @@ def invalidate_catalog_cache() -> None:
     Call it after committing a catalog edit. Never raises: without Redis the other
     processes see the edit when their TTL expires.
     """
-    cache = _cache()
-    with cache.lock:
-        cache.entries.clear()
-    try:
-        get_redis().incr(VERSION_KEY)
-    except (RedisError, OSError) as exc:
-        cache.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_S
-        log.warning(
-            "catalog cache: redis unavailable, other processes refresh after the TTL",
-            extra={"error": str(exc)},
-        )
+    _catalog_cache().invalidate()
