@@ -82,6 +82,12 @@ def _env(database_url: str, tmp: Path, redis_url: str) -> dict[str, str]:
         PELUBOT_API_KEY="bench-closed-loop-bootstrap-api-key-0123456789",
         PELUBOT_GCAL_BACKEND="emulator",
         PELUBOT_API_RATE_LIMIT="10000000/minute",
+        # Google's documented per-project quota (10,000 requests a minute). The default
+        # budget, 300 a minute, is for one service account acting as one Google user
+        # (600 a minute per user); this mix books ~12 times a second, far more than one
+        # salon, and the emulator has no quota: a budget meant for production would
+        # measure the budget, not the workers.
+        PELUBOT_GCAL_RATE_PER_MINUTE="10000",
         PELUBOT_SYNC_POLL_INTERVAL_S="1",
         PROMETHEUS_MULTIPROC_DIR=str(tmp / "prom"),
     )

@@ -20,11 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import literal, select, union_all
-from sqlalchemy.orm import contains_eager
 
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
@@ -33,24 +32,22 @@ from pelubot_web.models import (
     ExternalBusy,
     Reservation,
     SalonClosure,
-    Service,
-    Stylist,
     StylistService,
     TimeOff,
     WorkingHours,
 )
 from pelubot_web.models.reservation import ReservationStatus
 from pelubot_web.models.types import utcnow
-from pelubot_web.services.catalog import booking_rules, offering
+from pelubot_web.services.catalog import booking_rules
 from pelubot_web.services.errors import (
     InvalidInput,
-    NotFound,
     OffGrid,
     OutsideWorkingHours,
     SlotTaken,
     TooFarAhead,
     TooSoon,
 )
+from pelubot_web.services.salon_setup import Hours, Offer, Rules, salon_setup
 
 __all__ = ["MAX_DAYS", "BookableSlot", "Slot", "available_slots", "check_bookable", "salon_tz"]
 
@@ -122,7 +119,7 @@ def _day_bounds(first: date, last_exclusive: date, tz: ZoneInfo) -> Interval:
     )
 
 
-def _working_intervals(hours: Iterable[WorkingHours], day: date, tz: ZoneInfo) -> list[Interval]:
+def _working_intervals(hours: Iterable[_WeeklyHours], day: date, tz: ZoneInfo) -> list[Interval]:
     intervals = []
     for wh in hours:
         if wh.weekday != day.weekday():
@@ -149,11 +146,21 @@ def _closed_days(first: date, last_exclusive: date) -> set[date]:
     return closed
 
 
-@dataclass
-class _Calendar:
-    """Working hours and busy ranges of some stylists over a time window."""
+class _WeeklyHours(Protocol):
+    """A weekly working interval: the ORM row or the cached setup's plain copy."""
 
-    hours: dict[int, list[WorkingHours]]
+    @property
+    def weekday(self) -> int: ...
+    @property
+    def start_time(self) -> time: ...
+    @property
+    def end_time(self) -> time: ...
+
+
+@dataclass
+class _Busy:
+    """Busy ranges of some stylists over a time window."""
+
     absent: dict[int, list[Interval]]  # time off
     booked: dict[int, list[Interval]]  # reservations [start, busy_until) + external busy
 
@@ -186,76 +193,47 @@ def _busy_ranges(
     return union_all(time_off, reservations, external)
 
 
-def _load_calendar(
+def _load_busy(
     stylist_ids: list[int], window: Interval, ignore_reservation_id: int | None
-) -> _Calendar:
+) -> _Busy:
     # Busy ranges that end after the window start and begin before its end (+1 day for
     # buffers that run past midnight).
     start, end = window[0], window[1] + timedelta(days=1)
-    hours: dict[int, list[WorkingHours]] = defaultdict(list)
-    for wh in db.session.scalars(
-        select(WorkingHours).where(WorkingHours.stylist_id.in_(stylist_ids))
-    ):
-        hours[wh.stylist_id].append(wh)
     absent: dict[int, list[Interval]] = defaultdict(list)
     booked: dict[int, list[Interval]] = defaultdict(list)
     for kind, stylist_id, busy_start, busy_end in db.session.execute(
         _busy_ranges(stylist_ids, start, end, ignore_reservation_id)
     ):
         (absent if kind == "off" else booked)[stylist_id].append((busy_start, busy_end))
-    return _Calendar(hours=hours, absent=absent, booked=booked)
+    return _Busy(absent=absent, booked=booked)
 
 
-def _limits(rules: BookingRules, now: datetime, tz: ZoneInfo) -> tuple[datetime, date]:
+def _limits(rules: BookingRules | Rules, now: datetime, tz: ZoneInfo) -> tuple[datetime, date]:
     """Earliest bookable instant (minimum notice) and last bookable local date."""
     earliest = now + timedelta(minutes=rules.min_notice_min)
     last_day = now.astimezone(tz).date() + timedelta(days=rules.max_advance_days)
     return earliest, last_day
 
 
-def _offers_of(service_id: int, stylist_id: int | None) -> list[StylistService]:
-    """The offers to search: one stylist's, or every active stylist's for the service."""
-    if stylist_id is not None:
-        return [offering(stylist_id, service_id)]
-    offers = list(
-        db.session.scalars(
-            select(StylistService)
-            .join(Stylist)
-            .join(StylistService.service)
-            .options(contains_eager(StylistService.service))
-            .where(
-                StylistService.service_id == service_id,
-                Stylist.active.is_(True),
-                Service.active.is_(True),
-            )
-            .order_by(StylistService.stylist_id)
-        )
-    )
-    if not offers:  # no one offers it, or there is no such (active) service
-        service = db.session.get(Service, service_id)
-        if service is None or not service.active:
-            raise NotFound(f"no service with id {service_id}", field="service_id")
-    return offers
-
-
 @dataclass(frozen=True)
 class _Search:
     """What every day of one ``available_slots`` call shares."""
 
-    offers: list[StylistService]
-    calendar: _Calendar
+    offers: list[Offer]
+    hours: dict[int, tuple[Hours, ...]]
+    busy: _Busy
     earliest: datetime
     buffer: timedelta
     granularity_min: int
     tz: ZoneInfo
 
 
-def _offer_day_slots(search: _Search, offer: StylistService, day: date) -> Iterable[Slot]:
+def _offer_day_slots(search: _Search, offer: Offer, day: date) -> Iterable[Slot]:
     sid, tz, earliest = offer.stylist_id, search.tz, search.earliest
-    duration = timedelta(minutes=offer.effective_duration_min)
-    absent, booked = search.calendar.absent[sid], search.calendar.booked[sid]
+    duration = timedelta(minutes=offer.duration_min)
+    absent, booked = search.busy.absent[sid], search.busy.booked[sid]
     grid = _grid_instants(day, search.granularity_min, tz)
-    for work_start, work_end in _working_intervals(search.calendar.hours[sid], day, tz):
+    for work_start, work_end in _working_intervals(search.hours.get(sid, ()), day, tz):
         for start in grid:
             end = start + duration
             if start < work_start or start < earliest:
@@ -296,20 +274,22 @@ def available_slots(
         raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", field="days")
     tz = salon_tz()
     now = (now or utcnow()).astimezone(UTC)
-    offers = _offers_of(service_id, stylist_id)
-    rules = booking_rules()
-    earliest, last_day = _limits(rules, now, tz)
+    setup = salon_setup()
+    offers = setup.offers_of(service_id, stylist_id)
+    earliest, last_day = _limits(setup.rules, now, tz)
     last_exclusive = min(day + timedelta(days=days), last_day + timedelta(days=1))
     window = _day_bounds(day, day + timedelta(days=days), tz)
     if not offers or window[1] <= earliest or day > last_day:
         return []
-    closed = _closed_days(day, last_exclusive)
+    closed = setup.closed_days(day, last_exclusive)
+    stylist_ids = [o.stylist_id for o in offers]
     search = _Search(
         offers=offers,
-        calendar=_load_calendar([o.stylist_id for o in offers], window, ignore_reservation_id),
+        hours=setup.hours,
+        busy=_load_busy(stylist_ids, window, ignore_reservation_id),
         earliest=earliest,
-        buffer=timedelta(minutes=rules.buffer_after_min),
-        granularity_min=rules.slot_granularity_min,
+        buffer=timedelta(minutes=setup.rules.buffer_after_min),
+        granularity_min=setup.rules.slot_granularity_min,
         tz=tz,
     )
     slots: list[Slot] = []
@@ -364,17 +344,20 @@ def check_bookable(
     if local_day in _closed_days(local_day, local_day + timedelta(days=1)):
         raise OutsideWorkingHours("the salon is closed that day", field="start")
     window = _day_bounds(local_day, local_day + timedelta(days=1), tz)
-    calendar = _load_calendar([offer.stylist_id], window, ignore_reservation_id)
-    intervals = _working_intervals(calendar.hours[offer.stylist_id], local_day, tz)
+    hours = db.session.scalars(
+        select(WorkingHours).where(WorkingHours.stylist_id == offer.stylist_id)
+    )
+    intervals = _working_intervals(hours, local_day, tz)
     if not any(ws <= start and end <= we for ws, we in intervals):
         raise OutsideWorkingHours(
             "the professional does not work at that time (or the service would end "
             "after their hours)",
             field="start",
         )
-    if _overlaps(start, busy_until, calendar.absent[offer.stylist_id]):
+    busy = _load_busy([offer.stylist_id], window, ignore_reservation_id)
+    if _overlaps(start, busy_until, busy.absent[offer.stylist_id]):
         raise OutsideWorkingHours("the professional is off at that time", field="start")
-    if _overlaps(start, busy_until, calendar.booked[offer.stylist_id]):
+    if _overlaps(start, busy_until, busy.booked[offer.stylist_id]):
         raise SlotTaken("that time is already taken", field="start")
     return BookableSlot(
         start=start,

@@ -1,11 +1,10 @@
 """The catalog: services, stylists, what each stylist offers, and the booking rules.
 
 The API serves ``/services`` and ``/professionals`` from a short per-process cache
-(``services_snapshot`` / ``professionals_snapshot``). Every catalog edit must call
-``invalidate_catalog_cache()`` after committing (``services.shared_cache``: this process's
-cache is cleared and a version counter in Redis makes every other process reload on its
-next read). If Redis is unreachable, other processes fall back to the TTL (at most 30 s)
-and nothing fails.
+(``services_snapshot`` / ``professionals_snapshot``, a ``services.shared_cache``). A
+committed ORM write to the catalog drops it in every process at once
+(``services.salon_setup``'s commit hook calls ``invalidate_catalog_cache()``). If Redis
+is unreachable, other processes fall back to the TTL (at most 30 s) and nothing fails.
 """
 
 from __future__ import annotations

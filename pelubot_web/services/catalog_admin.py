@@ -1,7 +1,8 @@
 """Admin edits of the catalog: services, stylists and the services each stylist offers.
 
 Every edit validates its input (``InvalidInput`` / ``Conflict`` naming the field),
-commits, then invalidates the catalog cache so the API shows the change at once.
+and commits; ``services.salon_setup``'s commit hook then drops the cached catalog and
+salon setup in every process, so the API shows the change at once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Service, Stylist, StylistService
-from pelubot_web.services import catalog, sync_status
+from pelubot_web.services import sync_status
 from pelubot_web.services.errors import InvalidInput, NotFound, SlugTaken
 
 __all__ = [
@@ -82,11 +83,6 @@ def get_stylist(stylist_id: int) -> Stylist:
     return stylist
 
 
-def _commit() -> None:
-    db.session.commit()
-    catalog.invalidate_catalog_cache()
-
-
 def save_service(
     service_id: int | None,
     *,
@@ -121,7 +117,7 @@ def save_service(
         # Upcoming calendar events show the service name: refresh them with this change.
         db.session.flush()
         sync_status.resync_upcoming(service_id=service.id, commit=False)
-    _commit()
+    db.session.commit()
     return service
 
 
@@ -169,7 +165,7 @@ def save_stylist(
         # or refresh its text, queued in this same transaction.
         db.session.flush()
         sync_status.resync_upcoming(stylist.id, commit=False)
-    _commit()
+    db.session.commit()
     return stylist
 
 
@@ -196,5 +192,5 @@ def set_offerings(stylist_id: int, offerings: OfferingInput) -> Stylist:
             stylist.offerings.append(offer)
         offer.duration_min = minutes
         offer.price_cents = cents
-    _commit()
+    db.session.commit()
     return stylist

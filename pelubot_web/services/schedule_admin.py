@@ -1,9 +1,9 @@
 """Edits of when people work and how they are booked: weekly hours, salon closures,
 stylists' time off and the salon's booking rules.
 
-Each schedule edit validates, commits and invalidates the catalog cache (availability
-reads the schedule from the database on every request, but cached catalog views may
-include it).
+Each edit validates and commits; the slot searches' cached copy of hours, closures and
+rules is dropped in every process by ``services.salon_setup``'s commit hook. Time off is
+not cached (it is read with the bookings on every search).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import BookingRules, Reservation, SalonClosure, TimeOff, WorkingHours
 from pelubot_web.models.reservation import ReservationStatus
-from pelubot_web.services import catalog
 from pelubot_web.services.catalog_admin import get_stylist
 from pelubot_web.services.errors import (
     EndBeforeStart,
@@ -53,11 +52,6 @@ MIN_NOTICE_RANGE = (0, 7 * 24 * 60)  # minutes: up to a week
 MAX_ADVANCE_RANGE = (1, 365)  # days
 
 
-def _commit() -> None:
-    db.session.commit()
-    catalog.invalidate_catalog_cache()
-
-
 def _reason(value: str | None) -> str | None:
     value = (value or "").strip() or None
     if value is not None and len(value) > 200:
@@ -90,7 +84,7 @@ def add_working_hours(stylist_id: int, weekday: int, start: time, end: time) -> 
             raise HoursOverlap("overlaps another interval that day", field="start_time")
     row = WorkingHours(stylist_id=stylist_id, weekday=weekday, start_time=start, end_time=end)
     db.session.add(row)
-    _commit()
+    db.session.commit()
     return row
 
 
@@ -99,7 +93,7 @@ def delete_working_hours(stylist_id: int, hours_id: int) -> None:
     if row is None or row.stylist_id != stylist_id:
         raise NotFound(f"working hours {hours_id} do not exist")
     db.session.delete(row)
-    _commit()
+    db.session.commit()
 
 
 def list_closures(from_date: date | None = None) -> list[SalonClosure]:
@@ -114,7 +108,7 @@ def add_closure(start_date: date, end_date: date, reason: str | None) -> SalonCl
         raise LastDayBeforeFirst("the last day must not be before the first", field="end_date")
     closure = SalonClosure(start_date=start_date, end_date=end_date, reason=_reason(reason))
     db.session.add(closure)
-    _commit()
+    db.session.commit()
     return closure
 
 
@@ -123,7 +117,7 @@ def delete_closure(closure_id: int) -> None:
     if closure is None:
         raise NotFound(f"closure {closure_id} does not exist")
     db.session.delete(closure)
-    _commit()
+    db.session.commit()
 
 
 def list_time_off(stylist_id: int, ending_after: datetime) -> list[TimeOff]:
@@ -172,7 +166,7 @@ def add_time_off(stylist_id: int, start: datetime, end: datetime, reason: str | 
         raise ReservationsInTheWay("there are confirmed reservations in that time", field="start")
     row = TimeOff(stylist_id=stylist_id, start_at=start, end_at=end, reason=_reason(reason))
     db.session.add(row)
-    _commit()
+    db.session.commit()
     return row
 
 
@@ -181,7 +175,7 @@ def delete_time_off(stylist_id: int, time_off_id: int) -> None:
     if row is None or row.stylist_id != stylist_id:
         raise NotFound(f"time off {time_off_id} does not exist")
     db.session.delete(row)
-    _commit()
+    db.session.commit()
 
 
 def _check_range(field: str, value: int, bounds: tuple[int, int]) -> None:
@@ -218,5 +212,5 @@ def update_booking_rules(
     rules.buffer_after_min = buffer_after_min
     rules.min_notice_min = min_notice_min
     rules.max_advance_days = max_advance_days
-    db.session.commit()  # not in the catalog cache: nothing to invalidate
+    db.session.commit()
     return rules

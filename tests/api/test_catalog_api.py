@@ -1,19 +1,20 @@
-"""/services and /professionals: short cache, invalidated at once by an edit, ETag and 304."""
+"""/services and /professionals: short cache, dropped in every process when an edit commits,
+ETag and 304."""
 
 from __future__ import annotations
 
-import socket
 import time
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from pelubot_web import create_app
 from pelubot_web.extensions import db
-from pelubot_web.models import Service
+from pelubot_web.models import Service, Stylist
 from pelubot_web.services.accounts import create_api_key
-from pelubot_web.services.catalog import invalidate_catalog_cache
 from tests import factories as f
-from tests.conftest import make_config
+from tests.conftest import _clean_database, free_port, make_config
 from tests.factories import stored
 
 
@@ -43,14 +44,13 @@ def test_etag_gives_304_until_the_catalog_changes(
     assert again.data == b""
     salon.cut.name = "Corte y peinado"
     db.session.commit()
-    invalidate_catalog_cache()
     changed = client.get("/api/v1/services", headers={**auth, "If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
     assert "Corte y peinado" in {s["name"] for s in changed.get_json()["items"]}
 
 
-def test_catalog_is_cached_until_invalidated(
+def test_catalog_is_cached_until_an_edit_commits(
     client: FlaskClient, salon: f.Salon, auth: dict[str, str]
 ) -> None:
     def names() -> set[str]:
@@ -58,31 +58,39 @@ def test_catalog_is_cached_until_invalidated(
         return {s["name"] for s in items}
 
     assert "Corte" in names()
-    stored(Service, salon.cut.id).active = False
+    # Behind the ORM's back (as a hand-run SQL statement would): the cache does not know.
+    db.session.execute(text("UPDATE services SET name = 'Corte a mano' WHERE name = 'Corte'"))
     db.session.commit()
     assert "Corte" in names()  # served from the cache (TTL 30 s)
-    invalidate_catalog_cache()
-    assert "Corte" not in names()
+    # Any ORM edit of the catalog, through a service or not, drops the cache on commit.
+    stored(Service, salon.color.id).name = "Color nuevo"
+    db.session.commit()
+    assert {"Corte a mano", "Color nuevo"} <= names()
 
 
-def test_invalidation_reaches_other_processes_through_redis(
+def _two_processes(redis_url: str | None, database_url: str) -> tuple[Flask, Flask]:
+    overrides: dict[str, object] = {"catalog_cache_ttl_s": 0.5}
+    if redis_url:
+        overrides["redis_url"] = redis_url
+    cfg = make_config(database_url, **overrides)
+    return create_app(cfg), create_app(cfg)  # two processes sharing DB and Redis
+
+
+def test_an_edit_in_one_process_reaches_the_others_through_redis(
     migrated_database_url: str, redis_conn: object
 ) -> None:
-    cfg = make_config(migrated_database_url)
-    web, admin = create_app(cfg), create_app(cfg)  # two processes sharing DB and Redis
+    web, admin = _two_processes(None, migrated_database_url)
     with web.app_context():
-        from tests.conftest import _clean_database
-
         _clean_database(web)
         salon = f.Salon()
+        bea_id = salon.bea.id
         key = {"X-API-Key": create_api_key("bot", ["booking"]).secret}
         client = web.test_client()
         assert client.get("/api/v1/professionals", headers=key).status_code == 200
-        salon.bea.name = "Beatriz"
-        db.session.commit()
         db.session.remove()
     with admin.app_context():
-        invalidate_catalog_cache()  # what the admin edit calls, in its own process
+        stored(Stylist, bea_id).name = "Beatriz"
+        db.session.commit()  # the edit, committed in the admin's process
         db.session.remove()
     with web.app_context():
         pros = client.get("/api/v1/professionals", headers=key).get_json()["items"]
@@ -90,24 +98,16 @@ def test_invalidation_reaches_other_processes_through_redis(
         db.session.remove()
 
 
-def test_without_redis_the_cache_falls_back_to_its_ttl(migrated_database_url: str) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(
-        make_config(
-            migrated_database_url,
-            redis_url=f"redis://127.0.0.1:{port}/0",
-            catalog_cache_ttl_s=0.5,
-        )
-    )
-    with app.app_context():
-        from tests.conftest import _clean_database
-
-        _clean_database(app)
+def test_without_redis_other_processes_see_an_edit_after_the_ttl(
+    migrated_database_url: str,
+) -> None:
+    web, admin = _two_processes(f"redis://127.0.0.1:{free_port()}/0", migrated_database_url)
+    with web.app_context():
+        _clean_database(web)
         salon = f.Salon()
+        cut_id = salon.cut.id
         key = {"X-API-Key": create_api_key("bot", ["booking"]).secret}
-        client = app.test_client()
+        client = web.test_client()
 
         def names() -> set[str]:
             return {
@@ -115,10 +115,13 @@ def test_without_redis_the_cache_falls_back_to_its_ttl(migrated_database_url: st
             }
 
         assert "Corte" in names()
-        salon.cut.name = "Corte nuevo"
-        db.session.commit()
+        db.session.remove()
+    with admin.app_context():
+        stored(Service, cut_id).name = "Corte nuevo"
+        db.session.commit()  # its invalidation cannot reach the web process: never raises
+        db.session.remove()
+    with web.app_context():
         assert "Corte nuevo" not in names()
         time.sleep(0.6)
         assert "Corte nuevo" in names()
-        invalidate_catalog_cache()  # never raises without Redis
         db.session.remove()
