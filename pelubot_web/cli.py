@@ -301,6 +301,8 @@ def data_import_command(path: TextIO) -> None:
         counts = data_transfer.import_data(db.engine, path)
     except data_transfer.TransferError as exc:
         raise click.ClickException(str(exc)) from None
+    # Rows written outside the ORM session: running web processes must re-read API keys.
+    accounts.invalidate_api_key_cache()
     for table, count in counts.items():
         click.echo(f"  {table:<24} {count}")
     click.echo(f"Imported {sum(counts.values())} rows of {len(counts)} tables.")

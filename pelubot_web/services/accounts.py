@@ -8,11 +8,13 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import or_, select, update
+from flask import has_app_context
+from sqlalchemy import Connection, event, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapper, Session, object_session
 from werkzeug.security import check_password_hash
 
 from pelubot_web.extensions import db
@@ -22,9 +24,16 @@ from pelubot_web.models.types import utcnow
 from pelubot_web.models.user import API_SCOPES, ROLES
 from pelubot_web.services.errors import Conflict, EmailTaken, InvalidInput, NotFound
 from pelubot_web.services.passwords import hash_new_password, hash_password
+from pelubot_web.services.shared_cache import SharedCache, shared_cache
 
 log = logging.getLogger(__name__)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Every write through the ORM session invalidates the key cache at once (while Redis is
+# up); the TTL bounds only what no invalidation announces: a write outside the app (psql,
+# a restore) or one made while this process could not see Redis's counter. Short, since a
+# reload is one indexed read per key and process every 10 s.
+API_KEY_CACHE_TTL_S = 10.0
+_API_KEYS_WRITTEN = "pelubot_api_keys_written"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 API_KEY_PREFIX = "pb_"
 
@@ -141,40 +150,6 @@ def revoke_api_key(name_or_id: str | int) -> ApiKey:
     return key
 
 
-def _touch_last_used(key: ApiKey) -> None:
-    """Record use at most once a minute per key, in its own short transaction.
-
-    The conditional UPDATE makes concurrent requests of several processes write once;
-    a failure (database busy) never fails the API call it accompanies. Called during
-    authentication, before the request has written anything.
-    """
-    now = utcnow()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
-    key_id = key.id  # read before the commit below expires the object
-    session = db.session()
-    if session.new or session.dirty or session.deleted:
-        return  # never end someone's unit of work; the next call records the use
-    # End the session's read transaction first: on SQLite a WAL read snapshot older than
-    # this commit could not be upgraded to a write later in the same request.
-    session.commit()
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(
-                update(ApiKey)
-                .where(
-                    ApiKey.id == key_id,
-                    or_(
-                        ApiKey.last_used_at.is_(None),
-                        ApiKey.last_used_at < now - LAST_USED_RESOLUTION,
-                    ),
-                )
-                .values(last_used_at=now)
-            )
-    except SQLAlchemyError:
-        log.warning("could not record API key use", extra={"api_key_id": key_id})
-
-
 def reset_api_key(key: ApiKey, scopes: list[str], *, secret: str) -> None:
     """Give an existing key this secret and these scopes, and make it active again."""
     key.key_hash = hash_api_key(secret)
@@ -198,7 +173,11 @@ class Principal:
 
 
 def principal_for_key(presented: str, bootstrap_key: str | None) -> Principal | None:
-    """Resolve an ``X-API-Key`` value. Comparisons are constant-time."""
+    """Resolve an ``X-API-Key`` value. Comparisons are constant-time.
+
+    A stored key is looked up in the per-process cache by its digest (never the
+    secret); a use is recorded at most once a minute per key, cache hit or not.
+    """
     if not presented or len(presented) > 200:
         return None
     if bootstrap_key and hmac.compare_digest(
@@ -206,9 +185,113 @@ def principal_for_key(presented: str, bootstrap_key: str | None) -> Principal | 
     ):
         return Principal(name="bootstrap", scopes=frozenset(API_SCOPES))
     digest = hash_api_key(presented)
+    try:
+        known = _api_key_cache().get(digest, lambda: _load_known_key(digest))
+    except _UnknownDigest:
+        return None
+    if known is None:
+        return None
+    _record_use(known)
+    return known.principal
+
+
+# --- the per-process cache of stored keys -------------------------------------------------
+# Cached: every digest that matches a row, active (its principal) or revoked (None), so
+# the cache is bounded by the api_keys table. Not cached: digests matching no row, which
+# anyone can vary at will; each such call reads the database, as it always did.
+
+
+@dataclass
+class _KnownKey:
+    """An active stored key as cached; ``last_used_at`` moves when this process records a use."""
+
+    principal: Principal
+    key_id: int
+    last_used_at: datetime | None
+
+
+class _UnknownDigest(Exception):
+    """Raised inside the cache's load so that a digest matching no row is not stored."""
+
+
+def _api_key_cache() -> SharedCache:
+    # "bypass": without Redis every call reads the database, so a revocation is never
+    # missed; the TTL only bounds writes no invalidation announces (see the constant).
+    return shared_cache("api_keys", API_KEY_CACHE_TTL_S, redis_down="bypass")
+
+
+def invalidate_api_key_cache() -> None:
+    """Drop cached keys here and, through Redis, in every other process. Never raises.
+
+    Called after every commit that wrote an ``ApiKey`` row (the session hooks below);
+    call it yourself after writing ``api_keys`` outside the ORM session.
+    """
+    _api_key_cache().invalidate()
+
+
+def _load_known_key(digest: str) -> _KnownKey | None:
     key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
-    if key is None or not key.active or not hmac.compare_digest(key.key_hash, digest):
+    if key is None or not hmac.compare_digest(key.key_hash, digest):
+        raise _UnknownDigest
+    if not key.active:
         return None
     principal = Principal(name=key.name, scopes=key.scope_set, key_id=key.id)
-    _touch_last_used(key)
-    return principal
+    return _KnownKey(principal=principal, key_id=key.id, last_used_at=key.last_used_at)
+
+
+def _record_use(known: _KnownKey) -> None:
+    """Record use at most once a minute per key, in its own short transaction.
+
+    The conditional UPDATE makes concurrent requests of several processes write once;
+    a failure (database busy) never fails the API call it accompanies. Called during
+    authentication, before the request has written anything.
+    """
+    now = utcnow()
+    if known.last_used_at is not None and now - known.last_used_at < LAST_USED_RESOLUTION:
+        return
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return  # never end someone's unit of work; the next call records the use
+    # End the session's read transaction first: on SQLite a WAL read snapshot older than
+    # this commit could not be upgraded to a write later in the same request.
+    session.commit()
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.id == known.key_id,
+                    or_(
+                        ApiKey.last_used_at.is_(None),
+                        ApiKey.last_used_at < now - LAST_USED_RESOLUTION,
+                    ),
+                )
+                .values(last_used_at=now)
+            )
+    except SQLAlchemyError:
+        log.warning("could not record API key use", extra={"api_key_id": known.key_id})
+        return
+    # Written here, or by another process within the minute: either way not due again
+    # before a minute from now. A Core UPDATE: the ORM hooks below do not fire for it.
+    known.last_used_at = now
+
+
+@event.listens_for(ApiKey, "after_insert")
+@event.listens_for(ApiKey, "after_update")
+@event.listens_for(ApiKey, "after_delete")
+def _note_api_key_write(_mapper: Mapper[ApiKey], _conn: Connection, target: ApiKey) -> None:
+    session = object_session(target)
+    if session is not None:
+        session.info[_API_KEYS_WRITTEN] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _invalidate_after_commit(session: Session) -> None:
+    # Only once the write is visible to others; a rolled-back write changed nothing.
+    if session.info.pop(_API_KEYS_WRITTEN, False) and has_app_context():
+        invalidate_api_key_cache()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_API_KEYS_WRITTEN, None)
