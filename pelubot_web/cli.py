@@ -24,6 +24,7 @@ from pelubot_web.services import (
     demo_week,
     notifications,
     notify_status,
+    shared_cache,
     sync_status,
     webhooks,
 )
@@ -301,8 +302,8 @@ def data_import_command(path: TextIO) -> None:
         counts = data_transfer.import_data(db.engine, path)
     except data_transfer.TransferError as exc:
         raise click.ClickException(str(exc)) from None
-    # Rows written outside the ORM session: running web processes must re-read API keys.
-    accounts.invalidate_api_key_cache()
+    # Rows written outside the ORM session: running processes must re-read what they cache.
+    shared_cache.invalidate(*shared_cache.DROPPED_BY)
     for table, count in counts.items():
         click.echo(f"  {table:<24} {count}")
     click.echo(f"Imported {sum(counts.values())} rows of {len(counts)} tables.")

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from flask import has_app_context
-from sqlalchemy import Connection, event, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapper, Session, object_session
 from werkzeug.security import check_password_hash
 
 from pelubot_web.extensions import db
@@ -33,7 +31,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 # a restore) or one made while this process could not see Redis's counter. Short, since a
 # reload is one indexed read per key and process every 10 s.
 API_KEY_CACHE_TTL_S = 10.0
-_API_KEYS_WRITTEN = "pelubot_api_keys_written"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 API_KEY_PREFIX = "pb_"
 
@@ -217,16 +214,7 @@ class _UnknownDigest(Exception):
 def _api_key_cache() -> SharedCache:
     # "bypass": without Redis every call reads the database, so a revocation is never
     # missed; the TTL only bounds writes no invalidation announces (see the constant).
-    return shared_cache("api_keys", API_KEY_CACHE_TTL_S, redis_down="bypass")
-
-
-def invalidate_api_key_cache() -> None:
-    """Drop cached keys here and, through Redis, in every other process. Never raises.
-
-    Called after every commit that wrote an ``ApiKey`` row (the session hooks below);
-    call it yourself after writing ``api_keys`` outside the ORM session.
-    """
-    _api_key_cache().invalidate()
+    return shared_cache("api-keys", API_KEY_CACHE_TTL_S, redis_down="bypass")
 
 
 def _load_known_key(digest: str) -> _KnownKey | None:
@@ -272,26 +260,5 @@ def _record_use(known: _KnownKey) -> None:
         log.warning("could not record API key use", extra={"api_key_id": known.key_id})
         return
     # Written here, or by another process within the minute: either way not due again
-    # before a minute from now. A Core UPDATE: the ORM hooks below do not fire for it.
+    # before a minute from now. A Core UPDATE: the shared cache's ORM hooks do not fire for it.
     known.last_used_at = now
-
-
-@event.listens_for(ApiKey, "after_insert")
-@event.listens_for(ApiKey, "after_update")
-@event.listens_for(ApiKey, "after_delete")
-def _note_api_key_write(_mapper: Mapper[ApiKey], _conn: Connection, target: ApiKey) -> None:
-    session = object_session(target)
-    if session is not None:
-        session.info[_API_KEYS_WRITTEN] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _invalidate_after_commit(session: Session) -> None:
-    # Only once the write is visible to others; a rolled-back write changed nothing.
-    if session.info.pop(_API_KEYS_WRITTEN, False) and has_app_context():
-        invalidate_api_key_cache()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_API_KEYS_WRITTEN, None)

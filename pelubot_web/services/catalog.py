@@ -3,7 +3,7 @@
 The API serves ``/services`` and ``/professionals`` from a short per-process cache
 (``services_snapshot`` / ``professionals_snapshot``, a ``services.shared_cache``). A
 committed ORM write to the catalog drops it in every process at once
-(``services.salon_setup``'s commit hook calls ``invalidate_catalog_cache()``). If Redis
+(``services.shared_cache``'s commit hook). If Redis
 is unreachable, other processes fall back to the TTL (at most 30 s) and nothing fails.
 """
 
@@ -27,7 +27,6 @@ from pelubot_web.services.shared_cache import SharedCache, shared_cache
 __all__ = [
     "CatalogSnapshot",
     "booking_rules",
-    "invalidate_catalog_cache",
     "list_services",
     "list_stylists",
     "offering",
@@ -150,12 +149,3 @@ def services_snapshot() -> CatalogSnapshot:
 def professionals_snapshot() -> CatalogSnapshot:
     """Active stylists with the ids of the active services they offer, cached."""
     return _snapshot("professionals", _load_professionals)
-
-
-def invalidate_catalog_cache() -> None:
-    """Drop the cached catalog here and, through Redis, in every other process.
-
-    Call it after committing a catalog edit. Never raises: without Redis the other
-    processes see the edit when their TTL expires.
-    """
-    _catalog_cache().invalidate()

@@ -3,10 +3,9 @@ and booking rules, as one snapshot of plain values cached in every process.
 
 Slot searches read these on every call and they change only when staff edit them, so
 they come from a ``shared_cache`` (services/shared_cache.py) instead of four queries a
-search. Nothing has to remember to invalidate it: a session event notes any ORM write
-to one of ``SETUP_MODELS`` (a flush or an ORM ``update()``/``delete()``) and, after that
-transaction commits, drops the snapshot in every process. Without Redis every search
-reads the database (``redis_down="bypass"``).
+search; any committed ORM write to these tables drops it in every process (the cache's
+``DROPPED_BY`` entry). Without Redis every search reads the database
+(``redis_down="bypass"``).
 
 Only searches use the snapshot. The check inside a booking's write transaction
 (``availability.check_bookable``) reads the database, so a change that is still on its
@@ -17,31 +16,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import Any
 
-from flask import Flask, has_app_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, contains_eager
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from pelubot_web.extensions import db
 from pelubot_web.models import (
-    BookingRules,
     SalonClosure,
     Service,
     Stylist,
     StylistService,
     WorkingHours,
 )
-from pelubot_web.services.catalog import booking_rules, invalidate_catalog_cache
+from pelubot_web.services.catalog import booking_rules
 from pelubot_web.services.errors import NotFound, ServiceNotOffered
 from pelubot_web.services.shared_cache import SharedCache, shared_cache
 
-__all__ = ["SETUP_MODELS", "Offer", "SalonSetup", "Rules", "init_app", "salon_setup"]
+__all__ = ["Offer", "Rules", "SalonSetup", "salon_setup"]
 
-SETUP_MODELS = (Service, Stylist, StylistService, WorkingHours, SalonClosure, BookingRules)
 # Bounds staleness only in the rare case of an edit committed while Redis was down.
 SETUP_TTL_S = 60.0
-_CHANGED = "pelubot_salon_setup_changed"
 
 
 @dataclass(frozen=True)
@@ -150,50 +144,5 @@ def _cache() -> SharedCache:
 
 
 def salon_setup() -> SalonSetup:
-    """The current setup (cached; see the module docstring).
-
-    A transaction that has written setup rows reads its own, uncommitted, view and
-    leaves the cache alone: what it saw may yet be rolled back.
-    """
-    if db.session.info.get(_CHANGED):
-        return _load()
+    """The current setup (cached; see the module docstring)."""
     return _cache().get("setup", _load)
-
-
-# --- invalidation: any committed ORM write to the setup tables --------------------------
-
-
-def _note_flush(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, SETUP_MODELS) for obj in changed):
-        session.info[_CHANGED] = True
-
-
-def _note_bulk(state: ORMExecuteState) -> None:
-    writes = state.is_update or state.is_delete or state.is_insert
-    mapper = state.bind_mapper
-    if writes and mapper is not None and mapper.class_ in SETUP_MODELS:
-        state.session.info[_CHANGED] = True
-
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop(_CHANGED, False) and has_app_context():
-        _cache().invalidate()
-        invalidate_catalog_cache()
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
-
-
-def init_app(app: Flask) -> None:
-    """Listen for setup writes on every session (once per process)."""
-    listeners = (
-        ("before_flush", _note_flush),
-        ("do_orm_execute", _note_bulk),
-        ("after_commit", _after_commit),
-        ("after_rollback", _after_rollback),
-    )
-    for name, listener in listeners:
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)

@@ -112,7 +112,7 @@ def test_wrong_keys_are_not_remembered_so_guessing_cannot_grow_the_cache(
         for n in range(50):
             assert client.get(SERVICES, headers={"X-API-Key": f"pb_guess-{n}"}).status_code == 401
     assert len(lookups) == 50  # each wrong key is read from the database, as before
-    cache: SharedCache = app.extensions["pelubot_shared_caches"]["api_keys"]
+    cache: SharedCache = app.extensions["pelubot_shared_caches"]["api-keys"]
     assert len(cache.entries) == 1  # only the real key
 
 
