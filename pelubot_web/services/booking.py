@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
@@ -386,7 +386,8 @@ def set_status(
 def get_reservation(reservation_uuid: str) -> Reservation:
     reservation: Reservation | None = db.session.scalar(
         select(Reservation)
-        .options(selectinload(Reservation.customer))
+        # One round trip for what every answer about a reservation shows.
+        .options(joinedload(Reservation.customer), joinedload(Reservation.sync_job))
         .where(Reservation.uuid == str(reservation_uuid))
     )
     if reservation is None:

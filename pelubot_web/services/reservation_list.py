@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Customer, Reservation
@@ -116,7 +116,7 @@ def _rows(conditions: list[Any], limit: int, offset: int) -> list[Reservation]:
     return list(
         db.session.scalars(
             select(Reservation)
-            .options(selectinload(Reservation.customer), selectinload(Reservation.sync_job))
+            .options(joinedload(Reservation.customer), joinedload(Reservation.sync_job))
             .where(Reservation.id.in_(ids))
             .order_by(Reservation.start_at, Reservation.id)
         )
