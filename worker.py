@@ -72,7 +72,8 @@ def main() -> int:
     )
     metrics_port = None
     if cfg.worker_metrics_port is not None:
-        metrics_port = serve_worker_metrics(cfg.worker_metrics_host, cfg.worker_metrics_port)
+        server = serve_worker_metrics(cfg, cfg.worker_metrics_host, cfg.worker_metrics_port)
+        metrics_port = server.server_port
     with app.app_context():
         recovered = recover_stale_rows() + recover_stale_notifications()
         db.session.remove()

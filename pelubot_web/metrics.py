@@ -12,8 +12,11 @@ import hmac
 import ipaddress
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from flask import Flask, Response, current_app, request
 from prometheus_client import (
@@ -23,14 +26,14 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
-    start_http_server,
+    make_wsgi_app,
 )
 from prometheus_client import multiprocess as pc_multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_flask_exporter import PrometheusMetrics
 
-from pelubot_web.config import current_config
+from pelubot_web.config import Config, current_config
 
 log = logging.getLogger(__name__)
 
@@ -175,42 +178,56 @@ class _QueueCollector(Collector):
         yield pushes
 
 
-def _client_in(networks: tuple[str, ...] | None) -> bool:
+def _client_in(remote_addr: str | None, networks: tuple[str, ...] | None) -> bool:
     try:
-        client = ipaddress.ip_address(request.remote_addr or "")
+        client = ipaddress.ip_address(remote_addr or "")
     except ValueError:
         return False
     return any(client in ipaddress.ip_network(net) for net in networks or ())
 
 
-def _bearer_matches(expected: str | None) -> bool:
+def _bearer_matches(authorization: str, expected: str | None) -> bool:
     if not expected:
         return False
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, presented = authorization.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(
         presented.strip().encode("utf-8"), expected.encode("utf-8")
     )
 
 
-def scrape_refusal() -> Response | None:
-    """None when this client may read /metrics, else the refusal to send.
+def scrape_refusal_for(
+    cfg: Config, remote_addr: str | None, authorization: str
+) -> tuple[int, str, dict[str, str]] | None:
+    """None when this client may read metrics, else (status, text, headers) to refuse.
 
     Allowed: a client address in ``PELUBOT_METRICS_ALLOWED_NETWORKS`` (the real client
     once ``PELUBOT_TRUSTED_PROXIES`` is set) or ``Authorization: Bearer
     <PELUBOT_METRICS_TOKEN>`` from anywhere. The series name queues, errors and traffic:
     useful to an attacker, so stage/prod allow nobody until one of them is configured.
+    The same rule guards the web's ``/metrics`` and every worker's.
     """
-    cfg = current_config()
-    if _client_in(cfg.metrics_allowed_networks) or _bearer_matches(cfg.metrics_token):
+    if _client_in(remote_addr, cfg.metrics_allowed_networks) or _bearer_matches(
+        authorization, cfg.metrics_token
+    ):
         return None
     if cfg.metrics_token:
-        return Response(
+        return (
+            401,
             "Send the metrics token as a bearer token.\n",
-            status=401,
-            mimetype="text/plain",
-            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            {"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    return Response("Metrics are not available to this client.\n", 403, mimetype="text/plain")
+    return 403, "Metrics are not available to this client.\n", {}
+
+
+def scrape_refusal() -> Response | None:
+    """None when this request may read the web's /metrics, else the refusal to send."""
+    refusal = scrape_refusal_for(
+        current_config(), request.remote_addr, request.headers.get("Authorization", "")
+    )
+    if refusal is None:
+        return None
+    status, text, headers = refusal
+    return Response(text, status=status, mimetype="text/plain", headers=headers)
 
 
 class Metrics:
@@ -255,13 +272,39 @@ class Metrics:
         app.add_url_rule("/metrics", "metrics", prometheus_metrics)
 
 
-def serve_worker_metrics(host: str, port: int) -> int:
+def serve_worker_metrics(cfg: Config, host: str, port: int) -> WSGIServer:
     """Serve this worker's own series (``pelubot_*`` from the default registry) on
-    ``host:port`` from a daemon thread; returns the bound port (``port=0`` picks one).
+    ``host:port`` from a daemon thread; returns the server (``port=0`` picks a port).
 
     Workers may run on other hosts than the web, so a shared multiprocess directory
-    cannot carry their counters: Prometheus scrapes each worker directly.
+    cannot carry their counters: Prometheus scrapes each worker directly. The web's
+    access rule applies (``scrape_refusal_for``): the worker listens on all interfaces
+    by default, and its series are no less telling than the web's.
     """
-    server, _thread = start_http_server(port, addr=host, registry=REGISTRY)
-    bound: int = server.server_port
-    return bound
+    metrics_app = make_wsgi_app(REGISTRY)
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        refusal = scrape_refusal_for(
+            cfg, environ.get("REMOTE_ADDR"), environ.get("HTTP_AUTHORIZATION", "")
+        )
+        if refusal is None:
+            return metrics_app(environ, start_response)
+        status, text, headers = refusal
+        reason = "Unauthorized" if status == 401 else "Forbidden"
+        start_response(f"{status} {reason}", [("Content-Type", "text/plain"), *headers.items()])
+        return [text.encode()]
+
+    server = make_server(host, port, guarded, ThreadingWSGIServer, handler_class=_SilentHandler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _SilentHandler(WSGIRequestHandler):
+    """No access line on stderr per scrape (the worker's logs are structured JSON)."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return

@@ -5,7 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,9 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 from pelubot_web import create_app
+from pelubot_web.config import Config
 from pelubot_web.extensions import db
+from pelubot_web.metrics import serve_worker_metrics
 from pelubot_web.services.sync_status import record_worker_heartbeat
 from tests.conftest import TEST_REDIS_URL, free_port, make_config
 
@@ -279,3 +284,42 @@ def test_ready_checks_google_credentials_locally_without_calling_google(
     assert response.status_code == 200, response.get_json()
     check = response.get_json()["checks"]["calendar_credentials"]
     assert check["service_account"] == "pelubot@proj.iam.gserviceaccount.com"
+
+
+def _scrape(port: int, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@contextmanager
+def worker_metrics(config: Config) -> Iterator[int]:
+    server = serve_worker_metrics(config, "127.0.0.1", 0)
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_workers_metrics_follow_the_same_access_rule(migrated_database_url: str) -> None:
+    token = "metrics-token-0123456789-abcdefghijk"
+    # Nobody by network (this test scrapes from loopback): only the token opens it.
+    locked = make_config(migrated_database_url, metrics_allowed_networks=(), metrics_token=token)
+    with worker_metrics(locked) as port:
+        status, body = _scrape(port)
+        assert (status, "pelubot_" in body) == (401, False)
+        assert _scrape(port, {"Authorization": "Bearer nope"})[0] == 401
+        status, body = _scrape(port, {"Authorization": f"Bearer {token}"})
+        assert status == 200
+        assert "pelubot_sync_outcomes_total" in body
+
+    closed = make_config(migrated_database_url, metrics_allowed_networks=())
+    with worker_metrics(closed) as port:
+        assert _scrape(port)[0] == 403
+    loopback = make_config(migrated_database_url, metrics_allowed_networks=("127.0.0.0/8",))
+    with worker_metrics(loopback) as port:
+        assert _scrape(port)[0] == 200
