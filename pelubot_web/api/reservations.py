@@ -97,14 +97,18 @@ class ReservationCollection(MethodView):
             if record is not None:
                 return _replay(record, request_fingerprint)
 
+        created: dict[str, str] = {}
+
         def remember(reservation: Reservation) -> None:
+            # The answer is built inside the booking transaction: what it commits, stored
+            # for replays and sent after the commit without reading the row back.
+            created.update(uuid=reservation.uuid, body=_reservation_json(reservation))
             if key:
-                body = _reservation_json(reservation)
-                idempotency.remember(principal, key, request_fingerprint, 201, body)
+                idempotency.remember(principal, key, request_fingerprint, 201, created["body"])
 
         customer = data["customer"]
         try:
-            reservation = booking.create_reservation(
+            booking.create_reservation(
                 service_id=data["service_id"],
                 stylist_id=data["professional_id"],
                 start=data["start"],
@@ -122,8 +126,7 @@ class ReservationCollection(MethodView):
             if record is None:
                 raise
             return _replay(record, request_fingerprint)
-        body = _reservation_json(reservation)
-        return _json_response(body, 201, {"Location": _location(reservation.uuid)})
+        return _json_response(created["body"], 201, {"Location": _location(created["uuid"])})
 
 
 def _replay(record: IdempotencyRecord, request_fingerprint: str) -> Response:
