@@ -158,7 +158,7 @@ class ReservationItem(MethodView):
         "be free; a cancelled, closed or already started reservation is 409.",
     )
     def patch(self, data: dict[str, Any], reservation_id: uuid.UUID) -> Reservation:
-        return booking.reschedule_reservation(
+        booking.reschedule_reservation(
             str(reservation_id),
             start=data.get("start"),
             stylist_id=data.get("professional_id"),
@@ -166,6 +166,7 @@ class ReservationItem(MethodView):
             notes=data.get("notes", booking.UNCHANGED),
             source=SOURCE,
         )
+        return _committed(reservation_id)
 
 
 @blp.route("/reservations/<uuid:reservation_id>/cancel", methods=["POST"])
@@ -175,7 +176,14 @@ class ReservationItem(MethodView):
 @blp.alt_response(409, response="CONFLICT")
 @blp.doc(summary="Cancel (idempotent: cancelling again returns the same state)")
 def cancel(reservation_id: uuid.UUID) -> Reservation:
-    return booking.cancel_reservation(str(reservation_id), source=SOURCE)
+    booking.cancel_reservation(str(reservation_id), source=SOURCE)
+    return _committed(reservation_id)
+
+
+def _committed(reservation_id: uuid.UUID) -> Reservation:
+    """The reservation as just committed, with what the answer shows, in one query (the
+    commit expired the service's copy: serializing it would lazy-load three times)."""
+    return booking.get_reservation(str(reservation_id))
 
 
 @blp.route("/reservations/<uuid:reservation_id>/sync", methods=["GET"])
