@@ -269,6 +269,9 @@ class Config:
     notify_quiet_hours: str = "21-9"
     notify_queue_name: str = "notifications"
     notify_max_attempts: int = 8
+    # Retry backoff of emails and webhooks: SMTP and receivers, not Google's quotas.
+    notify_backoff_base_s: float = 2.0
+    notify_backoff_cap_s: float = 300.0
     webhook_timeout_s: float = 5.0
     max_content_length: int = 64 * 1024
     # /metrics: client networks allowed to scrape (None = the environment's default, see
@@ -463,6 +466,10 @@ def _notify_settings(env: Mapping[str, str], defaults: Config, *, dev: bool) -> 
         "notify_quiet_hours": env.get("PELUBOT_NOTIFY_QUIET_HOURS", defaults.notify_quiet_hours),
         "notify_queue_name": _str(env, "NOTIFY_QUEUE_NAME", defaults.notify_queue_name),
         "notify_max_attempts": _int(env, "NOTIFY_MAX_ATTEMPTS", defaults.notify_max_attempts, 1),
+        "notify_backoff_base_s": _float(
+            env, "NOTIFY_BACKOFF_BASE_S", defaults.notify_backoff_base_s, 0.0
+        ),
+        "notify_backoff_cap_s": _float(env, "NOTIFY_BACKOFF_CAP_S", defaults.notify_backoff_cap_s),
         "webhook_timeout_s": _float(env, "WEBHOOK_TIMEOUT_S", defaults.webhook_timeout_s, 0.1),
     }
 

@@ -144,7 +144,3 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
 
     reservation: Mapped[Reservation] = relationship()
     endpoint: Mapped[WebhookEndpoint | None] = relationship()
-
-    @property
-    def rq_job_id(self) -> str:
-        return f"notify-{self.id}-a{self.attempts}"

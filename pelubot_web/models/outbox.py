@@ -1,9 +1,9 @@
-"""What every outbox table shares: its status vocabulary.
+"""The calendar-sync outbox's status vocabulary.
 
 An outbox row says "make an outside system match our data"; it is written in the same
-transaction as the data and worked off by RQ workers. The calendar-sync outbox
-(``calendar_sync_jobs``) is the first; others (notifications) use the same statuses
-and the generic steps in ``services/outbox.py``.
+transaction as the data and worked off by RQ workers. Each outbox has its own status
+``StrEnum`` (``NotificationStatus`` for notifications, whose end states differ); the
+mechanics in ``services/outbox.py`` take the members they need from an ``OutboxSpec``.
 """
 
 from __future__ import annotations
@@ -27,5 +27,3 @@ class OutboxStatus(StrEnum):
 
 # Rows still to be worked off; at most one per subject (a partial unique index).
 OPEN_OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.QUEUED, OutboxStatus.PROCESSING)
-# Rows a worker may claim (once ``available_at`` has passed).
-CLAIMABLE_OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.QUEUED)

@@ -4,22 +4,19 @@ record (in the booking transaction) -> enqueue (after commit) -> claim -> succee
 retry | fail, plus the dispatcher's recovery of dead workers' rows and re-enqueue of
 rows Redis lost, and the operator's retries. Workers (``tasks/calendar.py``,
 ``tasks/dispatcher.py``) and ``sync_status`` only call these functions; the reservation's
-``sync_status`` columns are written here too. Generic steps are in ``services/outbox.py``.
+``sync_status`` columns are written here too. The mechanics (enqueue after commit, claim,
+heartbeat, stale recovery, due rows, lost jobs, backoff) are ``services/outbox.py``'s,
+driven by ``SPEC``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from flask import has_app_context
-from redis.exceptions import RedisError
-from rq import Queue
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
 from pelubot_web.config import current_config
 from pelubot_web.db_engine import begin_write
@@ -29,14 +26,28 @@ from pelubot_web.models import CalendarSyncJob, Reservation
 from pelubot_web.models.outbox import OPEN_OUTBOX_STATUSES, OutboxStatus
 from pelubot_web.models.reservation import SyncStatus
 from pelubot_web.models.types import utcnow
-from pelubot_web.redis_client import get_redis
 from pelubot_web.services import outbox
 from pelubot_web.services.errors import NotFound
 
 log = logging.getLogger(__name__)
 
-TASK_PATH = "pelubot_web.tasks.calendar.sync_calendar_job"
-_PENDING_KEY = "pelubot_outbox_to_enqueue"
+SPEC = outbox.OutboxSpec(
+    name="calendar sync",
+    model=CalendarSyncJob,
+    pending=OutboxStatus.PENDING,
+    queued=OutboxStatus.QUEUED,
+    processing=OutboxStatus.PROCESSING,
+    failed=OutboxStatus.FAILED,
+    task_path="pelubot_web.tasks.calendar.sync_calendar_job",
+    queue_name=lambda cfg: cfg.queue_name,
+    # Re-enqueues of one version deduplicate; a newer version is a new job.
+    job_id_format="calsync-{id}-v{key}",
+    job_key="target_version",
+    job_timeout_s=300,
+    backoff_s=lambda cfg: (cfg.sync_backoff_base_s, cfg.sync_backoff_cap_s),
+    activity="syncing",
+    started_at="started_at",
+)
 
 
 @dataclass(frozen=True)
@@ -45,11 +56,6 @@ class Outcome:
 
     status: str  # succeeded, retry, failed, lost, skipped
     detail: str = ""
-
-
-def rq_job_id(row_id: int, target_version: int) -> str:
-    """RQ job id of a row at a version: re-enqueues of one version deduplicate."""
-    return f"calsync-{row_id}-v{target_version}"
 
 
 def open_row(reservation_id: int, *, except_id: int | None = None) -> CalendarSyncJob | None:
@@ -113,8 +119,7 @@ def record_change(reservation: Reservation, *, now: datetime | None = None) -> C
         job = _new_row(reservation, now)
     reservation.sync_status = SyncStatus.PENDING if needs_sync else SyncStatus.NOT_REQUIRED
     reservation.sync_job_id = job.id
-    pending: dict[int, int] = db.session.info.setdefault(_PENDING_KEY, {})
-    pending[job.id] = job.target_version
+    outbox.enqueue_after_commit(SPEC, job.id, job.target_version)
     return job
 
 
@@ -136,21 +141,15 @@ def reopen_failed_row(reservation_id: int, version: int, now: datetime) -> Calen
     )
     if failed_id is None:
         return None
-    result = db.session.execute(
-        update(CalendarSyncJob)
-        .where(CalendarSyncJob.id == failed_id, CalendarSyncJob.status == OutboxStatus.FAILED)
-        .values(
-            status=OutboxStatus.PENDING,
-            target_version=version,
-            attempts=0,
-            available_at=now,
-            changed_at=now,
-            finished_at=None,
-            locked_by=None,
-        )
-        .execution_options(synchronize_session=False)
+    reopened = outbox.reopen(
+        SPEC,
+        CalendarSyncJob.id == failed_id,
+        CalendarSyncJob.status == OutboxStatus.FAILED,
+        now=now,
+        target_version=version,
+        changed_at=now,
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if reopened != 1:
         return None
     job = db.session.get(CalendarSyncJob, failed_id)
     if job is not None:
@@ -158,64 +157,17 @@ def reopen_failed_row(reservation_id: int, version: int, now: datetime) -> Calen
     return job
 
 
-def enqueue(job_id: int, target_version: int) -> bool:
-    """Push one row to RQ and mark it queued. False (row left pending) if Redis fails."""
-    cfg = current_config()
-    queue = Queue(cfg.queue_name, connection=get_redis())
-    try:
-        queue.enqueue(
-            TASK_PATH,
-            job_id,
-            job_id=rq_job_id(job_id, target_version),
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            job_timeout=300,
-        )
-    except (RedisError, OSError) as exc:
-        log.warning(
-            "redis unavailable; outbox row stays pending for the dispatcher",
-            extra={"outbox_id": job_id, "error": str(exc)},
-        )
-        return False
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(CalendarSyncJob)
-            .where(CalendarSyncJob.id == job_id, CalendarSyncJob.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.QUEUED, enqueued_at=utcnow())
-        )
-    return True
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
-    pending: dict[int, int] | None = session.info.pop(_PENDING_KEY, None)
-    if not pending or not has_app_context():
-        return
-    for job_id, version in pending.items():
-        if not enqueue(job_id, version):
-            break  # Redis is down: the dispatcher will enqueue the rest when it is back.
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
-
-
 # --- worker side -----------------------------------------------------------------------
 
 
 def claim(job_id: int, worker: str, now: datetime) -> bool:
     """Exactly one worker moves a due row to processing."""
-    return outbox.claim(CalendarSyncJob, job_id, worker, now)
+    return outbox.claim(SPEC, job_id, worker, now)
 
 
 def heartbeat(job_id: int, worker: str, interval_s: float | None = None) -> outbox.Heartbeat:
     """Context manager keeping a claimed row fresh while the worker talks to Google."""
-    return outbox.Heartbeat(CalendarSyncJob, job_id, worker, interval_s)
-
-
-def _owned(job_id: int, worker: str) -> tuple[Any, ...]:
-    return outbox.owned_by(CalendarSyncJob, job_id, worker)
+    return outbox.Heartbeat(SPEC, job_id, worker, interval_s)
 
 
 def record_success(
@@ -244,7 +196,7 @@ def record_success(
     )
     done = db.session.execute(
         update(CalendarSyncJob)
-        .where(*_owned(job_id, worker), CalendarSyncJob.target_version <= version)
+        .where(*outbox.owned_by(SPEC, job_id, worker), CalendarSyncJob.target_version <= version)
         .values(status=OutboxStatus.SUCCEEDED, finished_at=now, locked_by=None, last_error=None)
         .execution_options(synchronize_session=False)
     )
@@ -262,17 +214,12 @@ def record_success(
 
 def _run_newer_version(job_id: int, worker: str, now: datetime) -> Outcome:
     """A newer version arrived while we worked: run again right away with a fresh budget."""
-    again = db.session.execute(
-        update(CalendarSyncJob)
-        .where(*_owned(job_id, worker))
-        .values(status=OutboxStatus.PENDING, available_at=now, locked_by=None, attempts=0)
-        .execution_options(synchronize_session=False)
-    )
+    again = outbox.reopen(SPEC, *outbox.owned_by(SPEC, job_id, worker), now=now)
     db.session.commit()
-    if again.rowcount == 1:  # type: ignore[attr-defined]
+    if again == 1:
         job = db.session.get(CalendarSyncJob, job_id)
         if job is not None:
-            enqueue(job.id, job.target_version)
+            outbox.enqueue(SPEC, job.id, job.target_version)
         return Outcome("succeeded", "newer version pending")
     log.warning("outbox row was taken from this worker meanwhile", extra={"outbox_id": job_id})
     return Outcome("lost")
@@ -314,7 +261,7 @@ def record_failure(
     else:
         values.update(
             status=OutboxStatus.PENDING,
-            available_at=outbox.retry_at(now, attempts, min_delay_s=min_delay_s),
+            available_at=outbox.retry_at(SPEC, now, attempts, min_delay_s=min_delay_s),
         )
     db.session.execute(
         update(CalendarSyncJob)
@@ -357,29 +304,17 @@ def _failure_outcome(
 
 def recover_stale_rows(owner_gone: Callable[[str | None], bool]) -> int:
     """Give rows of dead workers back to the queue (or fail them if out of attempts)."""
-    now = utcnow()
-    recovered = 0
-    for row in outbox.stale_rows(CalendarSyncJob, now, owner_gone):
-        status = outbox.release_stale(CalendarSyncJob, row, now)
-        if status is None:
-            continue
-        recovered += 1
-        if status == OutboxStatus.FAILED:
-            row.reservation.sync_status = SyncStatus.FAILED
-            row.reservation.last_sync_error = f"worker {row.locked_by} stopped while syncing"
-    db.session.commit()
-    return recovered
+    return outbox.recover_stale(SPEC, owner_gone, on_failed=_mark_lost_worker)
 
 
-def due_rows(now: datetime) -> Sequence[Any]:
-    """(id, status, target_version) of rows the dispatcher should (re-)enqueue."""
-    return outbox.due_rows(CalendarSyncJob, now, CalendarSyncJob.target_version)
+def _mark_lost_worker(job: CalendarSyncJob) -> None:
+    job.reservation.sync_status = SyncStatus.FAILED
+    job.reservation.last_sync_error = f"worker {job.locked_by} stopped while syncing"
 
 
-def requeue_lost(job_id: int, target_version: int) -> bool:
-    """A queued row whose RQ job Redis lost: back to pending, then enqueue it again."""
-    outbox.unqueue(CalendarSyncJob, job_id)
-    return enqueue(job_id, target_version)
+def enqueue_due() -> int:
+    """Push due rows, and re-push queued rows whose RQ job Redis lost."""
+    return outbox.enqueue_due(SPEC)
 
 
 # --- operator side ---------------------------------------------------------------------
@@ -399,7 +334,7 @@ def retry(job: CalendarSyncJob) -> int:
     _reset_for_retry(job)
     job_id, target_version = job.id, job.target_version
     db.session.commit()
-    enqueue(job_id, target_version)
+    outbox.enqueue(SPEC, job_id, target_version)
     return job_id
 
 
@@ -425,7 +360,7 @@ def retry_all_failed() -> int:
     ).all()
     db.session.commit()
     for job_id, target_version in due:
-        enqueue(job_id, target_version)
+        outbox.enqueue(SPEC, job_id, target_version)
     return len(due)
 
 
@@ -450,22 +385,16 @@ def retry_reservation(reservation_uuid: str) -> int:
     job_id, target_version, status = job.id, job.target_version, job.status
     db.session.commit()
     if status in (OutboxStatus.PENDING, OutboxStatus.QUEUED):
-        enqueue(job_id, target_version)
+        outbox.enqueue(SPEC, job_id, target_version)
     return job_id
 
 
 def _reset_for_retry(job: CalendarSyncJob) -> None:
-    db.session.execute(
-        update(CalendarSyncJob)
-        .where(CalendarSyncJob.id == job.id, CalendarSyncJob.status != OutboxStatus.PROCESSING)
-        .values(
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            available_at=utcnow(),
-            finished_at=None,
-            locked_by=None,
-        )
-        .execution_options(synchronize_session="fetch")
+    outbox.reopen(
+        SPEC,
+        CalendarSyncJob.id == job.id,
+        CalendarSyncJob.status != OutboxStatus.PROCESSING,
+        now=utcnow(),
     )
     if job.reservation.sync_status == SyncStatus.FAILED:
         job.reservation.sync_status = SyncStatus.PENDING

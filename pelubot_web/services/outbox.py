@@ -1,9 +1,15 @@
-"""Steps every outbox shares, whatever its table: claim, heartbeat, backoff, stale rows.
+"""The mechanics every outbox shares, for any table an ``OutboxSpec`` describes.
 
-An outbox model has the columns ``id``, ``status`` (``OutboxStatus``), ``attempts``,
-``max_attempts``, ``available_at``, ``locked_by``, ``heartbeat_at`` and ``started_at``.
-The module owning one outbox's transitions (``calendar_outbox``) builds on these; a
-worker only ever writes to a row it still owns (``locked_by`` in every WHERE).
+An outbox row says "make an outside system match our data": written in the same
+transaction as the data, pushed to RQ after commit, claimed by exactly one worker, ended
+by that worker while it still owns the row (``owned_by`` in every WHERE), and looked
+after by the dispatcher (due rows, rows Redis lost, rows of dead workers). The module
+owning one outbox (``calendar_outbox``, ``notifications``) defines its ``SPEC`` and its
+domain transitions (what "done" means, coalescing, reminders, opt-outs) and calls these.
+
+An outbox model has the columns ``id``, ``status``, ``attempts``, ``max_attempts``,
+``available_at``, ``locked_by``, ``heartbeat_at``, ``last_error``, ``enqueued_at`` and
+``finished_at``, plus the spec's ``job_key`` column (and ``started_at``, if it says so).
 """
 
 from __future__ import annotations
@@ -12,17 +18,25 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import or_, select, update
+from flask import current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
 
-from pelubot_web.config import current_config
+from pelubot_web.config import Config, current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
-from pelubot_web.models.outbox import CLAIMABLE_OUTBOX_STATUSES, OutboxStatus
 from pelubot_web.models.types import utcnow
+from pelubot_web.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +44,42 @@ log = logging.getLogger(__name__)
 QUEUED_GRACE_S = 10.0
 # Rows the dispatcher handles per cycle.
 BATCH = 500
+LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+# session.info key: {spec: {row id: job key}} of rows to push to RQ once the session commits.
+_TO_ENQUEUE = "pelubot_outbox_to_enqueue"
 
-# An outbox model class (``CalendarSyncJob``, ...): typed loosely, as db.Model is.
-OutboxModel = Any
+OutboxModel = Any  # ``CalendarSyncJob``, ``Notification``: typed loosely, as db.Model is
+
+
+@dataclass(frozen=True)
+class OutboxSpec:
+    """What differs between two outboxes; the mechanics in this module are the same.
+
+    The status members are the outbox's own ``StrEnum``'s: ``pending`` (waiting for
+    ``available_at``) -> ``queued`` (on RQ) -> ``processing`` (claimed) -> the owner's end
+    states, of which only ``failed`` (out of attempts) is the mechanics' business.
+    """
+
+    name: str  # in log lines: "calendar sync", "notification"
+    model: OutboxModel
+    pending: StrEnum
+    queued: StrEnum
+    processing: StrEnum
+    failed: StrEnum
+    task_path: str  # what RQ runs, with the row id
+    queue_name: Callable[[Config], str]
+    job_id_format: str  # RQ job id from ``{id}`` and ``{key}``: re-enqueues deduplicate
+    job_key: str  # the column that makes a new RQ job id (version, attempt)
+    job_timeout_s: int
+    backoff_s: Callable[[Config], tuple[float, float]]  # (base, cap) of retry backoff
+    activity: str  # what a worker does with a claimed row, for a recovered row's error
+    log_key: str = "outbox_id"  # the row id's name in log lines
+    started_at: str | None = None  # column stamped when a worker claims the row, if any
+
+
+def job_id(spec: OutboxSpec, row_id: int, key: int) -> str:
+    """RQ job id of a row at ``key`` (its version or attempt count)."""
+    return spec.job_id_format.format(id=row_id, key=key)
 
 
 def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
@@ -41,13 +88,13 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random)
     return rng.uniform(0, ceiling)
 
 
-def retry_at(now: datetime, attempt: int, *, min_delay_s: float = 0.0) -> datetime:
+def retry_at(
+    spec: OutboxSpec, now: datetime, attempt: int, *, min_delay_s: float = 0.0
+) -> datetime:
     """When a row that failed its ``attempt``-th try becomes due again (at least
     ``min_delay_s`` later, when the other side asked for a wait)."""
-    cfg = current_config()
-    delay = backoff_delay(
-        attempt, cfg.sync_backoff_base_s, cfg.sync_backoff_cap_s, random.SystemRandom()
-    )
+    base_s, cap_s = spec.backoff_s(current_config())
+    delay = backoff_delay(attempt, base_s, cap_s, random.SystemRandom())
     return now + timedelta(seconds=max(delay, min_delay_s))
 
 
@@ -61,22 +108,97 @@ def heartbeat_interval_s() -> float:
     return min(10.0, stale_after_s() / 4)
 
 
-def claim(model: OutboxModel, row_id: int, worker: str, now: datetime) -> bool:
+# --- handing rows to RQ --------------------------------------------------------------------
+
+
+def enqueue(spec: OutboxSpec, row_id: int, key: int) -> bool:
+    """Push one row to RQ and mark it queued. False (row left pending) if Redis fails."""
+    queue = Queue(spec.queue_name(current_config()), connection=get_redis())
+    try:
+        queue.enqueue(
+            spec.task_path,
+            row_id,
+            job_id=job_id(spec, row_id, key),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            job_timeout=spec.job_timeout_s,
+        )
+    except (RedisError, OSError) as exc:
+        log.warning(
+            "redis unavailable; %s row stays pending for the dispatcher",
+            spec.name,
+            extra={spec.log_key: row_id, "error": str(exc)},
+        )
+        return False
+    model = spec.model
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(model)
+            .where(model.id == row_id, model.status == spec.pending)
+            .values(status=spec.queued, enqueued_at=utcnow())
+        )
+    return True
+
+
+def enqueue_after_commit(spec: OutboxSpec, row_id: int, key: int) -> None:
+    """Push the row to RQ once the current transaction commits (forgotten on rollback).
+
+    If Redis is down then, the row stays pending for the dispatcher.
+    """
+    to_enqueue: dict[OutboxSpec, dict[int, int]] = db.session.info.setdefault(_TO_ENQUEUE, {})
+    to_enqueue.setdefault(spec, {})[row_id] = key
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    to_enqueue: dict[OutboxSpec, dict[int, int]] | None = session.info.pop(_TO_ENQUEUE, None)
+    if not to_enqueue or not has_app_context():
+        return
+    for spec, rows in to_enqueue.items():
+        for row_id, key in rows.items():
+            if not enqueue(spec, row_id, key):
+                break  # Redis is down: the dispatcher enqueues the rest when it is back.
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_TO_ENQUEUE, None)
+
+
+def reopen(spec: OutboxSpec, *where: Any, now: datetime, **values: Any) -> int:
+    """Rows matching ``where`` become pending, due ``now``, with a fresh attempt budget
+    (an operator's retry, or a change superseding a failure). Returns how many."""
+    fresh = {"attempts": 0, "available_at": now, "finished_at": None, "locked_by": None}
+    result = db.session.execute(
+        update(spec.model)
+        .where(*where)
+        .values(status=spec.pending, **fresh, **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- worker side ---------------------------------------------------------------------------
+
+
+def claim(spec: OutboxSpec, row_id: int, worker: str, now: datetime) -> bool:
     """Conditional UPDATE: exactly one worker moves a due row to processing (and commits)."""
+    model = spec.model
+    stamps = {spec.started_at: now} if spec.started_at else {}
     begin_write()
     result = db.session.execute(
         update(model)
         .where(
             model.id == row_id,
-            model.status.in_(CLAIMABLE_OUTBOX_STATUSES),
+            model.status.in_((spec.pending, spec.queued)),
             model.available_at <= now,
         )
         .values(
-            status=OutboxStatus.PROCESSING,
+            status=spec.processing,
             locked_by=worker,
             heartbeat_at=now,
-            started_at=now,
             attempts=model.attempts + 1,
+            **stamps,
         )
         .execution_options(synchronize_session=False)
     )
@@ -84,22 +206,39 @@ def claim(model: OutboxModel, row_id: int, worker: str, now: datetime) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def owned_by(model: OutboxModel, row_id: int, worker: str) -> tuple[Any, ...]:
+def owned_by(spec: OutboxSpec, row_id: int, worker: str | None) -> tuple[Any, ...]:
     """WHERE clauses of every write a worker makes to a row it claimed."""
-    return (
-        model.id == row_id,
-        model.locked_by == worker,
-        model.status == OutboxStatus.PROCESSING,
+    model = spec.model
+    return (model.id == row_id, model.locked_by == worker, model.status == spec.processing)
+
+
+def finish(spec: OutboxSpec, row_id: int, worker: str, **values: Any) -> bool:
+    """Apply ``values`` to a claimed row and unlock it, if this worker still owns it; commit.
+
+    Starts from a fresh transaction (the worker's snapshot is stale by now).
+    """
+    db.session.rollback()
+    begin_write()
+    result = db.session.execute(
+        update(spec.model)
+        .where(*owned_by(spec, row_id, worker))
+        .values(locked_by=None, **values)
+        .execution_options(synchronize_session=False)
     )
+    db.session.commit()
+    owned = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    if not owned:
+        log.warning("%s row was taken from this worker", spec.name, extra={spec.log_key: row_id})
+    return owned
 
 
 class Heartbeat:
     """Refreshes ``heartbeat_at`` from a side thread while a job talks to the outside."""
 
     def __init__(
-        self, model: OutboxModel, row_id: int, worker: str, interval_s: float | None = None
+        self, spec: OutboxSpec, row_id: int, worker: str, interval_s: float | None = None
     ) -> None:
-        self._model = model
+        self._spec = spec
         self._row_id = row_id
         self._worker = worker
         self._interval = interval_s or heartbeat_interval_s()
@@ -125,24 +264,48 @@ class Heartbeat:
         try:
             with db.engine.begin() as conn:
                 conn.execute(
-                    update(self._model)
-                    .where(*owned_by(self._model, self._row_id, self._worker))
+                    update(self._spec.model)
+                    .where(*owned_by(self._spec, self._row_id, self._worker))
                     .values(heartbeat_at=utcnow())
                 )
         except Exception:  # a missed beat only risks a harmless re-run
             log.warning("heartbeat update failed", exc_info=True)
 
 
-def stale_rows(
-    model: OutboxModel, now: datetime, owner_gone: Callable[[str | None], bool]
-) -> Sequence[Any]:
-    """Processing rows whose worker is gone: heartbeat too old, or ``owner_gone(locked_by)``.
+# --- dispatcher side -----------------------------------------------------------------------
 
-    Starts a write transaction: the caller releases the rows and commits.
+
+def recover_stale(
+    spec: OutboxSpec,
+    owner_gone: Callable[[str | None], bool],
+    on_failed: Callable[[Any], None] | None = None,
+) -> int:
+    """Give rows of dead workers back (pending now), or fail them when out of attempts.
+
+    A row's worker is dead when its heartbeat is too old or ``owner_gone(locked_by)``.
+    ``on_failed(row)`` runs, in the same transaction, for each row failed that way.
+    Returns how many rows were recovered; commits.
     """
+    now = utcnow()
+    recovered = 0
+    for row in _stale_rows(spec, now, owner_gone):
+        status = _release_stale(spec, row, now)
+        if status is None:
+            continue
+        recovered += 1
+        if status == spec.failed and on_failed is not None:
+            on_failed(row)
+    db.session.commit()
+    return recovered
+
+
+def _stale_rows(
+    spec: OutboxSpec, now: datetime, owner_gone: Callable[[str | None], bool]
+) -> Sequence[Any]:
     threshold = now - timedelta(seconds=stale_after_s())
     begin_write()
-    rows = db.session.scalars(select(model).where(model.status == OutboxStatus.PROCESSING)).all()
+    model = spec.model
+    rows = db.session.scalars(select(model).where(model.status == spec.processing)).all()
     return [
         row
         for row in rows
@@ -150,20 +313,17 @@ def stale_rows(
     ]
 
 
-def release_stale(model: OutboxModel, row: Any, now: datetime) -> OutboxStatus | None:
-    """Give a dead worker's row back (pending now), or fail it when out of attempts.
-
-    Returns the new status, or None if the row changed hands meanwhile.
-    """
-    status = OutboxStatus.FAILED if row.attempts >= row.max_attempts else OutboxStatus.PENDING
-    timing = {"finished_at": now} if status == OutboxStatus.FAILED else {"available_at": now}
+def _release_stale(spec: OutboxSpec, row: Any, now: datetime) -> StrEnum | None:
+    """The new status of a dead worker's row, or None if it changed hands meanwhile."""
+    status = spec.failed if row.attempts >= row.max_attempts else spec.pending
+    timing = {"finished_at": now} if status == spec.failed else {"available_at": now}
     result = db.session.execute(
-        update(model)
-        .where(*owned_by(model, row.id, row.locked_by))
+        update(spec.model)
+        .where(*owned_by(spec, row.id, row.locked_by))
         .values(
             status=status,
             locked_by=None,
-            last_error=f"worker {row.locked_by} stopped while syncing",
+            last_error=f"worker {row.locked_by} stopped while {spec.activity}",
             **timing,
         )
         .execution_options(synchronize_session=False)
@@ -171,21 +331,52 @@ def release_stale(model: OutboxModel, row: Any, now: datetime) -> OutboxStatus |
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     log.warning(
-        "recovered outbox row of a lost worker",
-        extra={"outbox_id": row.id, "locked_by": row.locked_by},
+        "recovered %s row of a lost worker",
+        spec.name,
+        extra={spec.log_key: row.id, "locked_by": row.locked_by},
     )
     return status
 
 
-def due_rows(model: OutboxModel, now: datetime, *columns: Any) -> Sequence[Any]:
-    """(id, status, *columns) of due pending rows and of queued rows past the grace."""
+def enqueue_due(spec: OutboxSpec) -> int:
+    """Push due pending rows, and queued rows whose RQ job no longer exists.
+
+    Returns how many were pushed; stops at the first Redis failure (the next cycle goes on).
+    """
+    redis = get_redis()
+    pushed = 0
+    for row_id, status, key in _due_rows(spec, utcnow()):
+        if status == spec.queued:
+            if rq_job_alive(redis, job_id(spec, row_id, key)):
+                continue
+            enqueued = _requeue_lost(spec, row_id, key)
+        else:
+            enqueued = enqueue(spec, row_id, key)
+        if not enqueued:
+            break
+        pushed += 1
+    return pushed
+
+
+def rq_job_alive(redis: Redis, rq_job_id: str) -> bool:
+    """Whether RQ still has the job, waiting or running."""
+    try:
+        job = Job.fetch(rq_job_id, connection=redis)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in LIVE_RQ_STATES
+
+
+def _due_rows(spec: OutboxSpec, now: datetime) -> Sequence[Any]:
+    """(id, status, job key) of due pending rows and of queued rows past the grace."""
+    model = spec.model
     queued_before = now - timedelta(seconds=QUEUED_GRACE_S)
     rows = db.session.execute(
-        select(model.id, model.status, *columns)
+        select(model.id, model.status, getattr(model, spec.job_key))
         .where(
             or_(
-                (model.status == OutboxStatus.PENDING) & (model.available_at <= now),
-                (model.status == OutboxStatus.QUEUED)
+                (model.status == spec.pending) & (model.available_at <= now),
+                (model.status == spec.queued)
                 & or_(model.enqueued_at.is_(None), model.enqueued_at < queued_before),
             )
         )
@@ -196,12 +387,14 @@ def due_rows(model: OutboxModel, now: datetime, *columns: Any) -> Sequence[Any]:
     return rows
 
 
-def unqueue(model: OutboxModel, row_id: int) -> None:
-    """A queued row whose RQ job Redis lost goes back to pending (to be enqueued again)."""
-    log.warning("re-enqueueing a row Redis lost", extra={"outbox_id": row_id})
+def _requeue_lost(spec: OutboxSpec, row_id: int, key: int) -> bool:
+    # A queued row whose RQ job Redis lost: back to pending, then enqueue it again.
+    log.warning("re-enqueueing a %s row Redis lost", spec.name, extra={spec.log_key: row_id})
+    model = spec.model
     with db.engine.begin() as conn:
         conn.execute(
             update(model)
-            .where(model.id == row_id, model.status == OutboxStatus.QUEUED)
-            .values(status=OutboxStatus.PENDING)
+            .where(model.id == row_id, model.status == spec.queued)
+            .values(status=spec.pending)
         )
+    return enqueue(spec, row_id, key)

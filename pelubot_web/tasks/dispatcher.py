@@ -14,7 +14,9 @@ Each cycle (every ``PELUBOT_SYNC_POLL_INTERVAL_S``):
    liveness gauge of its own metrics endpoint;
 6. does 1-3 for the notification outbox too (due reminders are enqueued here: no job
    ever sleeps until a reminder's time).
-Running it in N workers at once is safe: every step is conditional or idempotent.
+Steps 1-3 are the same mechanics for both outboxes (``services/outbox.py``), reached
+through the module owning each one. Running it in N workers at once is safe: every step
+is conditional or idempotent.
 """
 
 from __future__ import annotations
@@ -23,26 +25,19 @@ import logging
 import random
 import threading
 import time
-from datetime import datetime, timedelta
 
 from flask import Flask
-from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
 from pelubot_web.metrics import WORKER_LAST_CYCLE
 from pelubot_web.models import Stylist
-from pelubot_web.models.notify import NotificationStatus
-from pelubot_web.models.outbox import OutboxStatus
-from pelubot_web.models.types import utcnow
 from pelubot_web.redis_client import get_redis
 from pelubot_web.services import calendar_outbox, housekeeping, idempotency, notifications
-from pelubot_web.services.outbox import BATCH, QUEUED_GRACE_S, stale_after_s
+from pelubot_web.services.outbox import rq_job_alive
 from pelubot_web.services.sync_status import record_worker_heartbeat
 from pelubot_web.tasks.runtime import owner_is_dead_here
 
@@ -51,7 +46,6 @@ log = logging.getLogger(__name__)
 PULL_TASK = "pelubot_web.tasks.pull.pull_stylist_calendar"
 PULL_LOCK_KEY = "pelubot:pull-schedule-lock"
 PULL_JITTER = 0.25
-LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 def recover_stale_rows() -> int:
@@ -61,57 +55,18 @@ def recover_stale_rows() -> int:
 
 def enqueue_due_rows() -> int:
     """Push due pending rows, and queued rows whose RQ job no longer exists."""
-    redis = get_redis()
-    pushed = 0
-    for job_id, status, version in calendar_outbox.due_rows(utcnow()):
-        if status == OutboxStatus.QUEUED:
-            if _job_alive(redis, calendar_outbox.rq_job_id(job_id, version)):
-                continue
-            enqueued = calendar_outbox.requeue_lost(job_id, version)
-        else:
-            enqueued = calendar_outbox.enqueue(job_id, version)
-        if not enqueued:
-            break
-        pushed += 1
-    return pushed
+    return calendar_outbox.enqueue_due()
 
 
-def _job_alive(redis: Redis, rq_job_id: str) -> bool:
-    try:
-        job = Job.fetch(rq_job_id, connection=redis)
-    except NoSuchJobError:
-        return False
-    return job.get_status(refresh=False) in LIVE_RQ_STATES
-
-
-def recover_stale_notifications(now: datetime | None = None) -> int:
+def recover_stale_notifications() -> int:
     """Notification rows claimed by a dead worker go back to pending (or fail)."""
-    return notifications.recover_stale(
-        now or utcnow(), timedelta(seconds=stale_after_s()), owner_is_dead_here
-    )
+    return notifications.recover_stale(owner_gone=owner_is_dead_here)
 
 
-def enqueue_due_notifications(now: datetime | None = None) -> int:
+def enqueue_due_notifications() -> int:
     """Push due notification rows (reminders whose time came, retries, rows a Redis
     outage left behind) and re-push queued rows whose RQ job Redis lost."""
-    now = now or utcnow()
-    due = notifications.due_rows(now, now - timedelta(seconds=QUEUED_GRACE_S), BATCH)
-    db.session.commit()
-    redis = get_redis()
-    pushed = 0
-    for notification_id, attempts, status in due:
-        if status == NotificationStatus.QUEUED:
-            if _job_alive(redis, f"notify-{notification_id}-a{attempts}"):
-                continue
-            log.warning(
-                "re-enqueueing a notification Redis lost",
-                extra={"notification_id": notification_id},
-            )
-            notifications.requeue_lost(notification_id)
-        if not notifications.enqueue(notification_id, attempts):
-            break
-        pushed += 1
-    return pushed
+    return notifications.enqueue_due()
 
 
 def schedule_pulls() -> int:
@@ -137,7 +92,7 @@ def schedule_pulls() -> int:
     scheduled = 0
     for stylist_id in stylist_ids:
         job_id = f"pull-{stylist_id}"
-        if _job_alive(redis, job_id):
+        if rq_job_alive(redis, job_id):
             continue  # the previous import of this calendar has not run yet: no pile-up
         queue.enqueue(
             PULL_TASK,

@@ -57,8 +57,8 @@ def notify_overrides(smtp_url: str) -> dict[str, object]:
         "notify_quiet_hours": "21-9",
         "notify_queue_name": "notifications-test",
         "queue_name": "calendar-sync-test",
-        "sync_backoff_base_s": 2.0,
-        "sync_backoff_cap_s": 60.0,
+        "notify_backoff_base_s": 2.0,
+        "notify_backoff_cap_s": 60.0,
         "webhook_timeout_s": 1.0,
         "public_base_url": "http://salon.test",
     }
