@@ -261,7 +261,7 @@ def create_reservation(
         )
         db.session.add(reservation)
         db.session.flush()
-        calendar_outbox.record_change(reservation)
+        calendar_outbox.record_change(reservation, new=True)
         notifications.record_change(reservation, NotificationKind.CONFIRMATION)
         if on_created is not None:
             on_created(reservation)

@@ -38,18 +38,26 @@ def rows_for_change(reservation: Reservation, kind: NotificationKind, now: datet
         planned = plan_reminders(
             reservation.start_at, now, cfg.reminder_hours, cfg.quiet_hours, cfg.tz
         )
-    existing = _reminder_keys(reservation.id)
-    rows = _rows_for(reservation, kind, f"v{reservation.version}", now, now)
+    # A confirmation is the booking itself (create_reservation): no reminders exist yet.
+    new = kind is NotificationKind.CONFIRMATION
+    existing = set() if new else _reminder_keys(reservation.id)
+    endpoints = active_endpoints()
+    rows = _rows_for(reservation, kind, f"v{reservation.version}", now, now, endpoints)
     for plan in planned:
         if plan.event_key not in existing:
             rows += _rows_for(
-                reservation, NotificationKind.REMINDER, plan.event_key, plan.due_at, now
+                reservation, NotificationKind.REMINDER, plan.event_key, plan.due_at, now, endpoints
             )
     return ChangeRows(rows, {plan.event_key for plan in planned})
 
 
 def _rows_for(
-    reservation: Reservation, kind: NotificationKind, event_key: str, due: datetime, now: datetime
+    reservation: Reservation,
+    kind: NotificationKind,
+    event_key: str,
+    due: datetime,
+    now: datetime,
+    endpoints: list[WebhookEndpoint],
 ) -> list[Notification]:
     cfg = current_config()
     base: dict[str, Any] = {
@@ -66,7 +74,7 @@ def _rows_for(
     if wants_email(reservation, kind):
         rows.append(Notification(channel=Channel.EMAIL, target="customer", **base))
     event_type = EVENT_TYPES[kind]
-    for endpoint in active_endpoints():
+    for endpoint in endpoints:
         if endpoint.wants(event_type):
             rows.append(
                 Notification(
