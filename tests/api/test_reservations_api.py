@@ -318,3 +318,31 @@ def test_a_page_of_reservations_takes_two_queries_however_long(
     reads = [q for q in queries if q.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 2, reads
     assert sum("calendar_sync_jobs" in q for q in reads) == 1
+
+
+def test_a_booking_does_not_read_back_what_it_just_wrote(
+    client: FlaskClient, salon: f.Salon, auth: dict[str, str], monday: date
+) -> None:
+    client.post("/api/v1/reservations", json=booking_body(salon, iso(monday, 10), 1), headers=auth)
+    queries: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        queries.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        created = client.post(
+            "/api/v1/reservations",
+            json=booking_body(salon, iso(monday, 11), 2),
+            headers={**auth, "Idempotency-Key": "one-booking"},
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert created.status_code == 201
+    assert created.get_json()["sync"]["job_id"] is not None
+    reads = [q for q in queries if q.upper().startswith("SELECT")]
+    # A new reservation has no outbox rows or reminders to look for, and its answer is
+    # built inside the transaction (no reservation, customer or job read afterwards).
+    assert not [q for q in reads if "FROM calendar_sync_jobs" in q or "FROM notifications" in q]
+    assert not [q for q in reads if q.startswith("SELECT reservations.")]
+    assert sum("FROM webhook_endpoints" in q for q in reads) == 1
