@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis
@@ -118,3 +119,32 @@ def test_the_operator_wrapper_reads_the_env_file_and_secret_files(
     assert "OK      secrets      secrets are strong and distinct" in lines
     assert any(line.startswith("OK      migrations") for line in lines), result.stdout
     assert [line.split()[1] for line in lines if line.startswith("ERROR")] == ["worker"]
+
+
+class _RecordingEnv(dict[str, str]):
+    """An empty environment that remembers every name the config looks up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return super().__contains__(key)
+
+
+def test_every_setting_the_app_reads_is_in_the_settings_table() -> None:
+    env = _RecordingEnv()
+    Config.from_env(env)
+    read = {name for name in env.asked if name.startswith("PELUBOT_")}
+    read -= {f"{name}_FILE" for name in read}  # the _FILE form is documented once above
+    assert len(read) > 40  # the recording works
+    ops = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    table = ops[ops.index("## Settings") : ops.index("## Production walkthrough")]
+    rows = {f"PELUBOT_{name}" for line in table.splitlines() if line.startswith("| `")
+            for name in SETTING.findall(line.split("|")[1])}  # fmt: skip
+    assert sorted(read - rows) == []
