@@ -140,6 +140,17 @@ class _QueueCollector(Collector):
             "Age of the oldest due row still waiting to be synced (0 when none)",
             value=snap.get("oldest_pending_age_s", 0.0),
         )
+        notifications = GaugeMetricFamily(
+            "pelubot_notification_rows", "Notification outbox rows by status", labels=["status"]
+        )
+        for status, count in sorted(snap.get("notifications_by_status", {}).items()):
+            notifications.add_metric([status], count)
+        yield notifications
+        yield GaugeMetricFamily(
+            "pelubot_notification_oldest_due_age_seconds",
+            "How long the oldest due email or webhook has waited to go out (0 when none)",
+            value=snap.get("oldest_due_notification_age_s", 0.0),
+        )
         age = snap.get("worker_heartbeat_age_s")
         yield GaugeMetricFamily(
             "pelubot_worker_heartbeat_age_seconds",

@@ -15,6 +15,8 @@ RULES = Path(__file__).resolve().parents[1] / "docs" / "prometheus-alerts.yml"
 SCRAPE_TIME = {
     "pelubot_outbox_rows",
     "pelubot_outbox_oldest_pending_age_seconds",
+    "pelubot_notification_rows",
+    "pelubot_notification_oldest_due_age_seconds",
     "pelubot_worker_heartbeat_age_seconds",
     "pelubot_worker_last_seen_seconds",
     "pelubot_calendar_pull_failing",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -9,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,8 +21,13 @@ from pelubot_web import create_app
 from pelubot_web.config import Config
 from pelubot_web.extensions import db
 from pelubot_web.metrics import serve_worker_metrics
+from pelubot_web.models import Notification
+from pelubot_web.models.notify import Channel, NotificationKind, NotificationStatus
+from pelubot_web.models.types import utcnow
 from pelubot_web.services.sync_status import record_worker_heartbeat
+from tests import factories as f
 from tests.conftest import TEST_REDIS_URL, free_port, make_config
+from tests.factories import stored
 
 
 @pytest.fixture
@@ -323,3 +330,39 @@ def test_a_workers_metrics_follow_the_same_access_rule(migrated_database_url: st
     loopback = make_config(migrated_database_url, metrics_allowed_networks=("127.0.0.0/8",))
     with worker_metrics(loopback) as port:
         assert _scrape(port)[0] == 200
+
+
+def test_an_email_waiting_past_its_due_time_fails_ready_sync_and_shows_in_metrics(
+    client: FlaskClient, redis_conn: Redis
+) -> None:
+    salon = f.Salon()
+    booked = f.reservation(salon.ana, salon.cut, f.local(f.next_weekday(0), 10))
+    due = utcnow() - timedelta(minutes=20)  # the default threshold is 15 minutes
+    db.session.add(
+        Notification(
+            reservation_id=booked.id,
+            kind=NotificationKind.CONFIRMATION,
+            event_key="v1",
+            channel=Channel.EMAIL,
+            target="customer",
+            due_at=due,
+            available_at=due,
+        )
+    )
+    db.session.commit()
+    _worker_reported()
+
+    response = client.get("/ready/sync")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body["failing"] == ["notifications"]
+    assert body["checks"]["notifications"]["oldest_due_age_s"] >= 1200
+    scrape = client.get("/metrics").get_data(as_text=True)
+    assert 'pelubot_notification_rows{status="pending"} 1.0' in scrape
+    age = re.search(r"^pelubot_notification_oldest_due_age_seconds (\S+)$", scrape, re.M)
+    assert age is not None
+    assert float(age.group(1)) >= 1200
+
+    stored(Notification, 1).status = NotificationStatus.SENT
+    db.session.commit()
+    assert client.get("/ready/sync").status_code == 200

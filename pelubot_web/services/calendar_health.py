@@ -103,6 +103,7 @@ def check_sync_health(app: Flask) -> dict[str, dict[str, object]]:
     age = snapshot.get("worker_heartbeat_age_s")
     worker_ok = isinstance(age, int | float) and age <= WORKER_STALE_AFTER_S
     oldest = float(snapshot.get("oldest_pending_age_s") or 0.0)  # type: ignore[arg-type]
+    waiting = float(snapshot.get("oldest_due_notification_age_s") or 0.0)  # type: ignore[arg-type]
     failing = [h.slug for h in stylist_calendar_health(problems_only=True) if h.pull_failing]
     return {
         "worker": {
@@ -115,6 +116,11 @@ def check_sync_health(app: Flask) -> dict[str, dict[str, object]]:
             "threshold_s": cfg.sync_stale_after_s,
         },
         "pulls": {"ok": not failing, "failing_stylists": failing},
+        "notifications": {
+            "ok": waiting <= cfg.sync_stale_after_s,
+            "oldest_due_age_s": round(waiting, 1),
+            "threshold_s": cfg.sync_stale_after_s,
+        },
     }
 
 

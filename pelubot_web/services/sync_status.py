@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from pelubot_web.config import current_config
 from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
-from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.models import CalendarSyncJob, Notification, Reservation
+from pelubot_web.models.notify import OPEN_NOTIFICATION_STATUSES, NotificationStatus
 from pelubot_web.models.outbox import OPEN_OUTBOX_STATUSES, OutboxStatus
 from pelubot_web.models.reservation import LIVE_STATUSES
 from pelubot_web.models.types import utcnow
@@ -114,8 +115,34 @@ def queue_snapshot() -> dict[str, object]:
     return {
         "by_status": by_status,
         "oldest_pending_age_s": (now - oldest).total_seconds() if oldest else 0.0,
+        **_notification_backlog(now),
         "worker_heartbeat_age_s": min(heartbeats.values()) if heartbeats else None,
         "worker_heartbeats": heartbeats,
+    }
+
+
+def _notification_backlog(now: datetime) -> dict[str, object]:
+    """Notification rows by status, and how long the oldest due one has waited to go out
+    (due time passed, still open: a stopped worker or a failing mail server shows here)."""
+    counts = dict(
+        db.session.execute(
+            select(Notification.status, func.count()).group_by(Notification.status)
+        ).all()
+    )
+    oldest_due = db.session.scalar(
+        select(func.min(Notification.available_at)).where(
+            Notification.status.in_(OPEN_NOTIFICATION_STATUSES), Notification.available_at <= now
+        )
+    )
+    if oldest_due is not None and oldest_due.tzinfo is None:  # SQLite aggregate
+        oldest_due = oldest_due.replace(tzinfo=now.tzinfo)
+    return {
+        "notifications_by_status": {
+            str(status): int(counts.get(status, 0)) for status in NotificationStatus
+        },
+        "oldest_due_notification_age_s": (
+            max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0
+        ),
     }
 
 
