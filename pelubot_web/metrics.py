@@ -118,6 +118,13 @@ QueueSnapshot = Callable[[], dict[str, Any]]
 QUEUE_SNAPSHOT_KEY = "pelubot_queue_snapshot"
 
 
+def _by_status(name: str, documentation: str, counts: dict[str, int] | None) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=["status"])
+    for status, count in sorted((counts or {}).items()):
+        family.add_metric([status], count)
+    return family
+
+
 class _QueueCollector(Collector):
     def __init__(self, snapshot: QueueSnapshot) -> None:
         self._snapshot = snapshot
@@ -129,23 +136,19 @@ class _QueueCollector(Collector):
             # /metrics must keep answering when the database is down; the gap is visible.
             log.warning("queue metrics unavailable", exc_info=True)
             return
-        rows = GaugeMetricFamily(
-            "pelubot_outbox_rows", "Calendar sync outbox rows by status", labels=["status"]
+        yield _by_status(
+            "pelubot_outbox_rows", "Calendar sync outbox rows by status", snap.get("by_status")
         )
-        for status, count in sorted(snap.get("by_status", {}).items()):
-            rows.add_metric([status], count)
-        yield rows
         yield GaugeMetricFamily(
             "pelubot_outbox_oldest_pending_age_seconds",
             "Age of the oldest due row still waiting to be synced (0 when none)",
             value=snap.get("oldest_pending_age_s", 0.0),
         )
-        notifications = GaugeMetricFamily(
-            "pelubot_notification_rows", "Notification outbox rows by status", labels=["status"]
+        yield _by_status(
+            "pelubot_notification_rows",
+            "Notification outbox rows by status",
+            snap.get("notifications_by_status"),
         )
-        for status, count in sorted(snap.get("notifications_by_status", {}).items()):
-            notifications.add_metric([status], count)
-        yield notifications
         yield GaugeMetricFamily(
             "pelubot_notification_oldest_due_age_seconds",
             "How long the oldest due email or webhook has waited to go out (0 when none)",
