@@ -7,22 +7,11 @@ from sqlalchemy import select
 
 from pelubot_web.extensions import db
 from pelubot_web.gcal.emulator import EmulatorControl
-from pelubot_web.models import CalendarSyncJob, Reservation
+from pelubot_web.models import Reservation
 from pelubot_web.services.catalog_admin import save_stylist
-from pelubot_web.tasks.calendar import run_sync_job
-from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
 from tests.factories import stored
-from tests.sync.changes import book
-
-
-def _run_open_jobs() -> None:
-    db.session.rollback()
-    ids = db.session.scalars(
-        select(CalendarSyncJob.id).where(CalendarSyncJob.status.in_(("pending", "queued")))
-    ).all()
-    for job_id in ids:
-        run_sync_job(job_id, worker_identity())
+from tests.sync.changes import book, run_open_jobs
 
 
 def test_a_new_calendar_id_moves_upcoming_events_and_removing_it_deletes_them(
@@ -34,19 +23,19 @@ def test_a_new_calendar_id_moves_upcoming_events_and_removing_it_deletes_them(
     day = f.next_weekday(1)
     first = book(ana, svc, f.local(day, 10))
     second = book(ana, svc, f.local(day, 12))
-    _run_open_jobs()
+    run_open_jobs()
     assert {e["calendarId"] for e in emulator.events()} == {"old@calendar.test"}
 
     save_stylist(ana.id, name="Ana", slug="ana", calendar_id="new@calendar.test")
     db.session.rollback()
     assert {r.sync_status for r in db.session.scalars(select(Reservation))} == {"pending"}
-    _run_open_jobs()
+    run_open_jobs()
     events = emulator.events()
     assert len(events) == 2
     assert {e["calendarId"] for e in events} == {"new@calendar.test"}
 
     save_stylist(ana.id, name="Ana", slug="ana", calendar_id="")
-    _run_open_jobs()
+    run_open_jobs()
     assert emulator.events() == []
     db.session.rollback()
     for res in (first, second):
@@ -62,10 +51,10 @@ def test_renaming_a_service_refreshes_the_text_of_upcoming_events(
     ana = f.stylist([svc], calendar_id="ana@calendar.test")
     db.session.commit()
     book(ana, svc, f.local(f.next_weekday(1), 10))
-    _run_open_jobs()
+    run_open_jobs()
     assert emulator.events()[0]["summary"].startswith("Corte —")
 
     save_service(svc.id, name="Corte y peinado", slug="corte", duration_min=30, price_cents=1800)
-    _run_open_jobs()
+    run_open_jobs()
     (event,) = emulator.events()
     assert event["summary"].startswith("Corte y peinado —")
