@@ -11,33 +11,25 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pelubot_web import create_app
 from pelubot_web.extensions import db
 from pelubot_web.models import ApiKey
 from pelubot_web.services import accounts
 from pelubot_web.services.shared_cache import SharedCache
-from tests.conftest import _clean_database, free_port, make_config
+from tests.conftest import _clean_database, free_port, make_config, sql_statements
 
 SERVICES = "/api/v1/services"
 
 
 @contextmanager
 def api_key_statements() -> Iterator[list[str]]:
-    """The SQL statements sent to the current app's database that name ``api_keys``."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        statement: str = args[2]
-        if "api_keys" in statement:
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    """The SQL statements sent inside the block that name ``api_keys`` (filled on exit)."""
+    named: list[str] = []
+    with sql_statements() as seen:
+        yield named
+    named.extend(statement for statement in seen if "api_keys" in statement)
 
 
 def last_used_at(key_id: int) -> datetime | None:

@@ -7,12 +7,13 @@ import uuid
 from datetime import date
 
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, IdempotencyRecord, Reservation
 from tests import factories as f
 from tests.api.conftest import booking_body
+from tests.conftest import sql_statements
 
 
 def iso(day: date, hour: int, minute: int = 0) -> str:
@@ -302,20 +303,12 @@ def test_a_page_of_reservations_takes_two_queries_however_long(
             "/api/v1/reservations", json=booking_body(salon, iso(monday, hour), i), headers=auth
         )
         assert response.status_code == 201
-    queries: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        queries.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sql_statements() as queries:
         page = client.get("/api/v1/reservations", headers=auth).get_json()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert [r["sync"]["attempts"] for r in page["items"]] == [0, 0, 0]
     assert {r["customer"]["name"] for r in page["items"]} == {"Cliente 0", "Cliente 1", "Cliente 2"}
     # The page with its customers and sync jobs, then the capped count: no query per row.
-    reads = [q for q in queries if q.lstrip().upper().startswith("SELECT")]
+    reads = [q for q in queries if q.upper().startswith("SELECT")]
     assert len(reads) == 2, reads
     assert sum("calendar_sync_jobs" in q for q in reads) == 1
 
@@ -324,20 +317,12 @@ def test_a_booking_does_not_read_back_what_it_just_wrote(
     client: FlaskClient, salon: f.Salon, auth: dict[str, str], monday: date
 ) -> None:
     client.post("/api/v1/reservations", json=booking_body(salon, iso(monday, 10), 1), headers=auth)
-    queries: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        queries.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sql_statements() as queries:
         created = client.post(
             "/api/v1/reservations",
             json=booking_body(salon, iso(monday, 11), 2),
             headers={**auth, "Idempotency-Key": "one-booking"},
         )
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert created.status_code == 201
     assert created.get_json()["sync"]["job_id"] is not None
     reads = [q for q in queries if q.upper().startswith("SELECT")]

@@ -3,14 +3,11 @@ drops in every process; the booking check never trusts it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, text, update
+from sqlalchemy import text, update
 
 from pelubot_web import create_app
 from pelubot_web.extensions import db
@@ -19,7 +16,7 @@ from pelubot_web.services import booking
 from pelubot_web.services.availability import available_slots
 from pelubot_web.services.errors import OutsideWorkingHours
 from tests import factories as f
-from tests.conftest import _clean_database, free_port, make_config
+from tests.conftest import _clean_database, free_port, make_config, sql_statements
 from tests.factories import stored
 
 MONDAY = date(2027, 3, 15)
@@ -33,23 +30,8 @@ def monday_starts(service_id: int, stylist_id: int | None = None) -> list[str]:
     return [s.start.strftime("%H:%M") for s in slots]
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement the engine runs inside the block (a real observation)."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        seen.append(sql.lower())
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def reads_setup(sql: list[str]) -> bool:
-    return any(f"from {table}" in s for s in sql for table in SETUP_TABLES)
+    return any(f"from {table}" in s.lower() for s in sql for table in SETUP_TABLES)
 
 
 @pytest.fixture
@@ -59,11 +41,11 @@ def salon(app: Flask, redis_conn: object) -> f.Salon:
 
 def test_a_second_search_reads_only_the_bookings(salon: f.Salon) -> None:
     monday_starts(salon.cut.id)
-    with statements() as sql:
+    with sql_statements() as sql:
         again = monday_starts(salon.cut.id)
     assert again
     assert not reads_setup(sql), sql
-    assert any("from reservations" in s for s in sql)
+    assert any("from reservations" in s.lower() for s in sql)
 
 
 def test_committed_edits_show_in_the_next_search(salon: f.Salon) -> None:
