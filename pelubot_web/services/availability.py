@@ -131,19 +131,13 @@ def _working_intervals(hours: Iterable[_WeeklyHours], day: date, tz: ZoneInfo) -
     return sorted(intervals)
 
 
-def _closed_days(first: date, last_exclusive: date) -> set[date]:
-    closures = db.session.scalars(
-        select(SalonClosure).where(
-            SalonClosure.start_date < last_exclusive, SalonClosure.end_date >= first
-        )
+def _closed_on(day: date) -> bool:
+    """Whether a salon closure covers ``day`` (the booking check's own read; searches use
+    the cached ``SalonSetup.closed_days``)."""
+    covering = select(SalonClosure.id).where(
+        SalonClosure.start_date <= day, SalonClosure.end_date >= day
     )
-    closed: set[date] = set()
-    for closure in closures:
-        day = max(closure.start_date, first)
-        while day <= closure.end_date and day < last_exclusive:
-            closed.add(day)
-            day += timedelta(days=1)
-    return closed
+    return db.session.scalar(covering.limit(1)) is not None
 
 
 class _WeeklyHours(Protocol):
@@ -341,7 +335,7 @@ def check_bookable(
         raise TooFarAhead(
             f"bookings open at most {rules.max_advance_days} days ahead", field="start"
         )
-    if local_day in _closed_days(local_day, local_day + timedelta(days=1)):
+    if _closed_on(local_day):
         raise OutsideWorkingHours("the salon is closed that day", field="start")
     window = _day_bounds(local_day, local_day + timedelta(days=1), tz)
     hours = db.session.scalars(

@@ -168,6 +168,20 @@ def test_salon_closure_and_external_calendar_blocks_remove_slots(salon: f.Salon)
         check_bookable(offer, f.local(MONDAY, 12), now=NOW)
 
 
+def test_a_closure_of_several_days_closes_each_of_them_for_searches_and_bookings(
+    salon: f.Salon,
+) -> None:
+    wednesday, friday = MONDAY + timedelta(days=2), MONDAY + timedelta(days=4)
+    f.closure(wednesday, friday)
+    db.session.commit()
+    week = available_slots(salon.cut.id, MONDAY, days=5, stylist_id=salon.bea.id, now=NOW)
+    assert {s.start.date() for s in week} == {MONDAY, MONDAY + timedelta(days=1)}
+    offer = offering(salon.bea.id, salon.cut.id)
+    with pytest.raises(OutsideWorkingHours, match="closed"):
+        check_bookable(offer, f.local(MONDAY + timedelta(days=3), 12), now=NOW)
+    assert check_bookable(offer, f.local(MONDAY + timedelta(days=1), 12), now=NOW)
+
+
 def test_check_bookable_refuses_off_grid_and_out_of_hours_starts(salon: f.Salon) -> None:
     offer = offering(salon.bea.id, salon.cut.id)
     with pytest.raises(OffGrid):
