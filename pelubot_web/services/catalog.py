@@ -29,9 +29,12 @@ __all__ = [
     "booking_rules",
     "list_services",
     "list_stylists",
+    "not_offered",
     "offering",
     "professionals_snapshot",
     "services_snapshot",
+    "unknown_service",
+    "unknown_stylist",
 ]
 
 DEFAULT_RULES = {
@@ -86,14 +89,27 @@ def offering(stylist_id: int, service_id: int) -> StylistService:
         return offer
     service = db.session.get(Service, service_id)
     if service is None or not service.active:
-        raise NotFound(f"no service with id {service_id}", field="service_id")
+        raise unknown_service(service_id)
     stylist = db.session.get(Stylist, stylist_id)
     if stylist is None or not stylist.active:
-        raise NotFound(f"no professional with id {stylist_id}", field="professional_id")
+        raise unknown_stylist(stylist_id)
     offer = db.session.get(StylistService, (stylist_id, service_id))
     if offer is None:
-        raise ServiceNotOffered(f"{stylist.name} does not offer {service.name}", field="service_id")
+        raise not_offered(stylist.name, service.name)
     return offer  # it changed between the two reads: it is bookable now
+
+
+# The errors of an offer that cannot be booked (here and in the cached salon setup).
+def unknown_service(service_id: int) -> NotFound:
+    return NotFound(f"no service with id {service_id}", field="service_id")
+
+
+def unknown_stylist(stylist_id: int) -> NotFound:
+    return NotFound(f"no professional with id {stylist_id}", field="professional_id")
+
+
+def not_offered(stylist_name: str, service_name: str) -> ServiceNotOffered:
+    return ServiceNotOffered(f"{stylist_name} does not offer {service_name}", field="service_id")
 
 
 def booking_rules() -> BookingRules:

@@ -28,8 +28,12 @@ from pelubot_web.models import (
     StylistService,
     WorkingHours,
 )
-from pelubot_web.services.catalog import booking_rules
-from pelubot_web.services.errors import NotFound, ServiceNotOffered
+from pelubot_web.services.catalog import (
+    booking_rules,
+    not_offered,
+    unknown_service,
+    unknown_stylist,
+)
 from pelubot_web.services.shared_cache import SharedCache, shared_cache
 
 __all__ = ["Offer", "Rules", "SalonSetup", "salon_setup"]
@@ -80,7 +84,7 @@ class SalonSetup:
         """
         name, active = self.services.get(service_id, ("", False))
         if not active:
-            raise NotFound(f"no service with id {service_id}", field="service_id")
+            raise unknown_service(service_id)
         if stylist_id is None:
             return [
                 offer
@@ -89,10 +93,10 @@ class SalonSetup:
             ]
         stylist, stylist_active = self.stylists.get(stylist_id, ("", False))
         if not stylist_active:
-            raise NotFound(f"no professional with id {stylist_id}", field="professional_id")
+            raise unknown_stylist(stylist_id)
         offer = self.offers.get((stylist_id, service_id))
         if offer is None:
-            raise ServiceNotOffered(f"{stylist} does not offer {name}", field="service_id")
+            raise not_offered(stylist, name)
         return [offer]
 
     def closed_days(self, first: date, last_exclusive: date) -> set[date]:
