@@ -283,6 +283,16 @@ def redis_conn() -> Iterator[Redis]:
     conn.close()
 
 
+def two_processes(database_url: str, **config: object) -> tuple[Flask, Flask]:
+    """Two apps on the same (emptied) database and Redis, as two gunicorn workers or a web
+    process and an admin's: what one commits, the other must see."""
+    cfg = make_config(database_url, **config)
+    first, second = create_app(cfg), create_app(cfg)
+    with first.app_context():
+        _clean_database(first)
+    return first, second
+
+
 @contextmanager
 def sql_statements() -> Iterator[list[str]]:
     """Every SQL statement the current app's engine sends inside the block, whitespace

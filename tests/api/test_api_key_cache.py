@@ -13,12 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from pelubot_web import create_app
 from pelubot_web.extensions import db
 from pelubot_web.models import ApiKey
 from pelubot_web.services import accounts
 from pelubot_web.services.shared_cache import SharedCache
-from tests.conftest import _clean_database, free_port, make_config, sql_statements
+from tests.conftest import free_port, sql_statements, two_processes
 
 SERVICES = "/api/v1/services"
 
@@ -52,15 +51,6 @@ def in_process(app: Flask, write: Any, *args: Any) -> Any:
         result = write(*args)
         db.session.remove()
     return result
-
-
-def two_processes(database_url: str, **config: object) -> tuple[Flask, Flask]:
-    """Two apps on the same database and Redis: two gunicorn workers, say."""
-    cfg = make_config(database_url, **config)
-    web, admin = create_app(cfg), create_app(cfg)
-    with web.app_context():
-        _clean_database(web)
-    return web, admin
 
 
 def test_a_second_call_with_the_same_key_does_not_read_the_api_keys_table(

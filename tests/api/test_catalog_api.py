@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from pelubot_web import create_app
 from pelubot_web.extensions import db
 from pelubot_web.models import Service, Stylist
 from pelubot_web.services.accounts import create_api_key
 from tests import factories as f
-from tests.conftest import _clean_database, free_port, make_config
+from tests.conftest import free_port, two_processes
 from tests.factories import stored
 
 
@@ -68,20 +66,11 @@ def test_catalog_is_cached_until_an_edit_commits(
     assert {"Corte a mano", "Color nuevo"} <= names()
 
 
-def _two_processes(redis_url: str | None, database_url: str) -> tuple[Flask, Flask]:
-    overrides: dict[str, object] = {"catalog_cache_ttl_s": 0.5}
-    if redis_url:
-        overrides["redis_url"] = redis_url
-    cfg = make_config(database_url, **overrides)
-    return create_app(cfg), create_app(cfg)  # two processes sharing DB and Redis
-
-
 def test_an_edit_in_one_process_reaches_the_others_through_redis(
     migrated_database_url: str, redis_conn: object
 ) -> None:
-    web, admin = _two_processes(None, migrated_database_url)
+    web, admin = two_processes(migrated_database_url, catalog_cache_ttl_s=0.5)
     with web.app_context():
-        _clean_database(web)
         salon = f.Salon()
         bea_id = salon.bea.id
         key = {"X-API-Key": create_api_key("bot", ["booking"]).secret}
@@ -101,9 +90,9 @@ def test_an_edit_in_one_process_reaches_the_others_through_redis(
 def test_without_redis_other_processes_see_an_edit_after_the_ttl(
     migrated_database_url: str,
 ) -> None:
-    web, admin = _two_processes(f"redis://127.0.0.1:{free_port()}/0", migrated_database_url)
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    web, admin = two_processes(migrated_database_url, redis_url=dead_redis, catalog_cache_ttl_s=0.5)
     with web.app_context():
-        _clean_database(web)
         salon = f.Salon()
         cut_id = salon.cut.id
         key = {"X-API-Key": create_api_key("bot", ["booking"]).secret}

@@ -9,14 +9,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import text, update
 
-from pelubot_web import create_app
 from pelubot_web.extensions import db
 from pelubot_web.models import SalonClosure, WorkingHours
 from pelubot_web.services import booking
 from pelubot_web.services.availability import available_slots
 from pelubot_web.services.errors import OutsideWorkingHours
 from tests import factories as f
-from tests.conftest import _clean_database, free_port, make_config, sql_statements
+from tests.conftest import free_port, sql_statements, two_processes
 from tests.factories import stored
 
 MONDAY = date(2027, 3, 15)
@@ -72,10 +71,8 @@ def test_committed_edits_show_in_the_next_search(salon: f.Salon) -> None:
 def test_an_edit_in_another_process_shows_at_once(
     migrated_database_url: str, redis_conn: object
 ) -> None:
-    config = make_config(migrated_database_url)
-    web, admin = create_app(config), create_app(config)  # two processes, one DB and Redis
+    web, admin = two_processes(migrated_database_url)
     with web.app_context():
-        _clean_database(web)
         salon = f.Salon()
         cut_id, bea_id = salon.cut.id, salon.bea.id
         assert "10:00" in monday_starts(cut_id, bea_id)
@@ -90,10 +87,10 @@ def test_an_edit_in_another_process_shows_at_once(
 
 
 def test_without_redis_every_search_reads_the_database(migrated_database_url: str) -> None:
-    config = make_config(migrated_database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    web, admin = create_app(config), create_app(config)
+    web, admin = two_processes(
+        migrated_database_url, redis_url=f"redis://127.0.0.1:{free_port()}/0"
+    )
     with web.app_context():
-        _clean_database(web)
         salon = f.Salon()
         cut_id, ana_id = salon.cut.id, salon.ana.id
         assert "10:00" in monday_starts(cut_id, ana_id)
