@@ -308,12 +308,12 @@ def serve_worker_metrics(cfg: Config, host: str, port: int) -> WSGIServer:
         start_response(f"{status} {reason}", [("Content-Type", "text/plain"), *headers.items()])
         return [text.encode()]
 
-    server = make_server(host, port, guarded, ThreadingWSGIServer, handler_class=_SilentHandler)
+    server = make_server(host, port, guarded, _ThreadingWSGIServer, handler_class=_SilentHandler)
     threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
     return server
 
 
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
