@@ -105,7 +105,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     )
     from pelubot_web.extensions import babel, csrf, db, limiter, login_manager, metrics, migrate
     from pelubot_web.i18n import select_locale, select_timezone
-    from pelubot_web.services import shared_cache
+    from pelubot_web.services import outbox, shared_cache
 
     observability.init_app(app)
     security_headers.init_app(app, cfg)
@@ -113,6 +113,7 @@ def _init_extensions(app: Flask, cfg: Config) -> None:
     db.init_app(app)
     db_engine.init_app(app)
     shared_cache.init_app(app)
+    outbox.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

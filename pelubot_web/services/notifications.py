@@ -31,7 +31,6 @@ from pelubot_web.extensions import db
 from pelubot_web.metrics import NOTIFICATION_LAG, NOTIFICATIONS
 from pelubot_web.models import Notification, Reservation
 from pelubot_web.models.notify import (
-    OPEN_NOTIFICATION_STATUSES,
     Channel,
     NotificationKind,
     NotificationStatus,
@@ -228,7 +227,3 @@ def retry(notification_id: int | None = None) -> list[int]:
         if not outbox.enqueue(SPEC, nid, 0):
             break
     return ids
-
-
-def is_open(status: str) -> bool:
-    return status in OPEN_NOTIFICATION_STATUSES

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
@@ -149,7 +149,6 @@ def enqueue_after_commit(spec: OutboxSpec, row_id: int, key: int) -> None:
     to_enqueue.setdefault(spec, {})[row_id] = key
 
 
-@event.listens_for(Session, "after_commit")
 def _enqueue_after_commit(session: Session) -> None:
     to_enqueue: dict[OutboxSpec, dict[int, int]] | None = session.info.pop(_TO_ENQUEUE, None)
     if not to_enqueue or not has_app_context():
@@ -160,9 +159,18 @@ def _enqueue_after_commit(session: Session) -> None:
                 break  # Redis is down: the dispatcher enqueues the rest when it is back.
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_TO_ENQUEUE, None)
+
+
+def init_app(app: Flask) -> None:
+    """Enqueue after commit on every session (listeners registered once per process)."""
+    for name, listener in (
+        ("after_commit", _enqueue_after_commit),
+        ("after_rollback", _forget_after_rollback),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def reopen(spec: OutboxSpec, *where: Any, now: datetime, **values: Any) -> int:
