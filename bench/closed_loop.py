@@ -33,6 +33,7 @@ from typing import Any
 import redis
 from sqlalchemy import func, select
 
+from bench.cpu import CpuMeter
 from bench.dataset import make_scale_data
 from bench.loadgen import CONFLICT_OK, Record, run_users
 from bench.run import BIN, ROOT, _app, flask, free_port, rss_mb, stop_processes, wait_http
@@ -216,16 +217,47 @@ def sync_lags(stack: Stack) -> list[float]:
     return [(written[uuid] - changed).total_seconds() for uuid, changed in rows]
 
 
+def cpu_meter(stack: Stack) -> CpuMeter:
+    workers = [p.pid for name, p in stack.procs.items() if name.startswith("worker")]
+    return CpuMeter(
+        {
+            "web": [stack.procs["web"].pid],
+            "rq workers": workers,
+            "emulator": [stack.procs["emulator"].pid],
+        }
+    )
+
+
+def cpu_per_request(cpu: dict[str, float], requests: int) -> dict[str, float]:
+    """Milliseconds of CPU each part of the stack spent per request served."""
+    per = {name: round(seconds * 1000 / max(requests, 1), 2) for name, seconds in cpu.items()}
+    per["total"] = round(sum(cpu.values()) * 1000 / max(requests, 1), 2)
+    return per
+
+
+def run_health(stack: Stack, users: int, duration: float) -> dict[str, Any]:
+    meter = cpu_meter(stack)
+    meter.start()
+    started = time.monotonic()
+    records = run_users("health", stack.port, users, duration)
+    summary = summarize(records, time.monotonic() - started)
+    return {**summary, "cpu_ms_per_request": cpu_per_request(meter.stop(), len(records))}
+
+
 def run_mix(stack: Stack, key: str, users: int, duration: float) -> dict[str, Any]:
+    meter = cpu_meter(stack)
+    meter.start()
     started = time.monotonic()
     records = run_users("mix", stack.port, users, duration, key)
     ended = time.monotonic()
+    cpu = meter.stop()
     rss = {name: round(rss_mb(p.pid), 1) for name, p in stack.procs.items()}
     drained = drain_seconds(stack.env, ended)
     lags = sync_lags(stack)
     return {
         **summarize(records, ended - started),
         "duration_s": round(ended - started, 1),
+        "cpu_ms_per_request": cpu_per_request(cpu, len(records)),
         "drain_s": drained,
         "synced_events": len(lags),
         "sync_lag_p50_s": round(percentile_ms(lags, 50) / 1000, 3),
@@ -277,6 +309,12 @@ def print_table(results: dict[str, Any]) -> None:
         f"sync lag p95 {mix['sync_lag_p95_s']} s over {mix['synced_events']} events; "
         f"queue drained {mix['drain_s']} s after the load"
     )
+    print("CPU ms per request (web, rq workers, emulator, postgresql, redis, load generator):")
+    for phase in ("health", "mix"):
+        print(
+            f"  {phase:7} "
+            + "  ".join(f"{k} {v}" for k, v in results[phase]["cpu_ms_per_request"].items())
+        )
     if "scale" in results:
         for name, ratio in results["scale"]["p95_ratio"].items():
             print(f"scale p95 ratio {name:40} {ratio}")
@@ -316,9 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         "google_latency_ms": GOOGLE_LATENCY_MS,
     }
     with running_stack(env, args.workers, gunicorn_args) as stack:
-        started = time.monotonic()
-        health = run_users("health", stack.port, args.users, args.health_duration)
-        results["health"] = summarize(health, time.monotonic() - started)
+        results["health"] = run_health(stack, args.users, args.health_duration)
         results["mix"] = run_mix(stack, key, args.users, args.duration)
     results["throughput_ratio"] = round(results["mix"]["rps"] / results["health"]["rps"], 3)
     if args.scale_database_url:

@@ -56,7 +56,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
 
 def _apply_flask_config(app: Flask, cfg: Config) -> None:
     install_config(app, cfg)
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    # Liveness pings only for connections that rested (db_engine.ping_rested_connections).
+    engine_options: dict[str, Any] = {}
     if cfg.database_url.startswith("sqlite"):
         # Each request may wait up to 15 s for SQLite's write lock instead of failing.
         engine_options["connect_args"] = {"timeout": 15}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from pelubot_web.config import current_config
@@ -186,35 +186,36 @@ def record_success(
     now = utcnow()
     db.session.rollback()  # drop the stale snapshot; everything below is conditional
     begin_write()
+    # Where the event lives is recorded whatever happened meanwhile; "synced" only if no
+    # newer change landed (then the reservation stays pending for that change's run).
+    current = Reservation.version == version
     db.session.execute(
         update(Reservation)
         .where(Reservation.id == reservation_id)
-        .values(synced_calendar_id=calendar_id, synced_version=version, last_synced_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    # Only claim "synced" if no newer change landed meanwhile.
-    db.session.execute(
-        update(Reservation)
-        .where(Reservation.id == reservation_id, Reservation.version == version)
         .values(
-            sync_status=SyncStatus.SYNCED if required else SyncStatus.NOT_REQUIRED,
-            last_sync_error=None,
+            synced_calendar_id=calendar_id,
+            synced_version=version,
+            last_synced_at=now,
+            sync_status=case(
+                (current, SyncStatus.SYNCED if required else SyncStatus.NOT_REQUIRED),
+                else_=Reservation.sync_status,
+            ),
+            last_sync_error=case((current, None), else_=Reservation.last_sync_error),
         )
         .execution_options(synchronize_session=False)
     )
-    done = db.session.execute(
+    changed_at = db.session.scalar(
         update(CalendarSyncJob)
         .where(*outbox.owned_by(SPEC, job_id, worker), CalendarSyncJob.target_version <= version)
         .values(status=OutboxStatus.SUCCEEDED, finished_at=now, locked_by=None, last_error=None)
+        .returning(CalendarSyncJob.changed_at)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount == 1:  # type: ignore[attr-defined]
-        fresh = db.session.get(CalendarSyncJob, job_id)
+    if changed_at is not None:
         db.session.commit()
         SYNC_OUTCOMES.labels("succeeded").inc()
         SYNC_ATTEMPTS.observe(attempts)
-        if fresh is not None:
-            SYNC_LAG.observe(max(0.0, (now - fresh.changed_at).total_seconds()))
+        SYNC_LAG.observe(max(0.0, (now - changed_at).total_seconds()))
         log.info("reservation synced", extra={"outbox_id": job_id, "version": version})
         return Outcome("succeeded")
     return _run_newer_version(job_id, worker, now)

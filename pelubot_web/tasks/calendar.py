@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
@@ -137,10 +138,17 @@ def run_sync_job(job_id: int, worker: str) -> Outcome:
             "outbox row not claimable (taken, finished or not due)", extra={"outbox_id": job_id}
         )
         return Outcome("skipped")
-    job = db.session.get(CalendarSyncJob, job_id)
-    assert job is not None
-    reservation = db.session.get(Reservation, job.reservation_id)
-    assert reservation is not None
+    # The row and the reservation with everything its event shows, in one query.
+    job, reservation = db.session.execute(
+        select(CalendarSyncJob, Reservation)
+        .join(Reservation, Reservation.id == CalendarSyncJob.reservation_id)
+        .where(CalendarSyncJob.id == job_id)
+        .options(
+            joinedload(Reservation.stylist),
+            joinedload(Reservation.service),
+            joinedload(Reservation.customer),
+        )
+    ).one()
     version, attempts = reservation.version, job.attempts
     if attempts == 1:
         QUEUE_WAIT.observe(max(0.0, (now - job.changed_at).total_seconds()))

@@ -25,6 +25,7 @@ from pelubot_web.tasks.calendar import run_sync_job
 from pelubot_web.tasks.dispatcher import enqueue_due_rows, recover_stale_rows
 from pelubot_web.tasks.runtime import worker_identity
 from tests import factories as f
+from tests.conftest import sql_statements
 from tests.factories import stored
 from tests.sync.changes import book, cancel, reschedule
 
@@ -120,6 +121,23 @@ def test_sync_creates_the_event_and_a_rerun_does_not_duplicate_it(
 
     again = retry_reservation_sync(res.uuid)
     assert run_sync_job(again.id, worker_identity()).status == "succeeded"
+    assert len(emulator.events()) == 1
+
+
+def test_a_sync_job_reads_what_its_event_shows_in_one_query(
+    sync_app: Flask, emulator: EmulatorControl
+) -> None:
+    svc, ana, _ = _setup()
+    job = _job_of(book(ana, svc, f.local(f.next_weekday(1), 10)))
+    db.session.remove()
+
+    with sql_statements() as statements:
+        assert run_sync_job(job.id, worker_identity()).status == "succeeded"
+
+    kinds = [s.split()[0] for s in statements if s.split()[0] not in ("BEGIN", "COMMIT")]
+    # Claim; the row with its reservation, stylist, service and customer; where the event
+    # will live (before Google hears of it); the reservation's sync columns; the row.
+    assert kinds == ["UPDATE", "SELECT", "UPDATE", "UPDATE", "UPDATE"], statements
     assert len(emulator.events()) == 1
 
 
