@@ -184,8 +184,12 @@ def _upsert_customer(clean: _CleanCustomer, *, may_update: bool) -> Customer:
 
 
 def _lock(reservation_uuid: str) -> Reservation:
+    """The reservation, row-locked, with the stylist and customer every change reads."""
     reservation: Reservation | None = db.session.scalar(
-        select(Reservation).where(Reservation.uuid == str(reservation_uuid)).with_for_update()
+        select(Reservation)
+        .options(joinedload(Reservation.stylist), joinedload(Reservation.customer))
+        .where(Reservation.uuid == str(reservation_uuid))
+        .with_for_update(of=Reservation)
     )
     if reservation is None:
         raise NotFound(f"no reservation {reservation_uuid}")

@@ -102,23 +102,7 @@ def record_change(
     needs_sync = reservation.stylist.calendar_id is not None or (
         reservation.synced_calendar_id is not None
     )
-    job = None if new else open_row(reservation.id)
-    if job is not None:
-        # Conditional: if a worker finished the row meanwhile, it is no longer open and
-        # a new row is needed (PostgreSQL re-checks the WHERE after waiting for the lock).
-        result = db.session.execute(
-            update(CalendarSyncJob)
-            .where(
-                CalendarSyncJob.id == job.id,
-                CalendarSyncJob.status.in_(OPEN_OUTBOX_STATUSES),
-            )
-            .values(target_version=reservation.version, changed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            db.session.refresh(job)
-        else:
-            job = None
+    job = None if new else _retarget_open_row(reservation, now)
     if job is None and not new:
         job = reopen_failed_row(reservation.id, reservation.version, now)
     if job is None:
@@ -128,6 +112,24 @@ def record_change(
     # The relationship is view-only: tell it which row that is, rather than re-read it.
     set_committed_value(reservation, "sync_job", job)
     outbox.enqueue_after_commit(SPEC, job.id, job.target_version)
+    return job
+
+
+def _retarget_open_row(reservation: Reservation, now: datetime) -> CalendarSyncJob | None:
+    """Point the reservation's open row (at most one) at its current version; None if
+    it has none. One conditional UPDATE ... RETURNING: a row a worker finished meanwhile
+    is no longer open and is left alone (PostgreSQL re-checks the WHERE after waiting
+    for the row's lock), and a new row is made instead."""
+    job: CalendarSyncJob | None = db.session.scalar(
+        update(CalendarSyncJob)
+        .where(
+            CalendarSyncJob.reservation_id == reservation.id,
+            CalendarSyncJob.status.in_(OPEN_OUTBOX_STATUSES),
+        )
+        .values(target_version=reservation.version, changed_at=now)
+        .returning(CalendarSyncJob),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    )
     return job
 
 

@@ -38,9 +38,10 @@ def rows_for_change(reservation: Reservation, kind: NotificationKind, now: datet
         planned = plan_reminders(
             reservation.start_at, now, cfg.reminder_hours, cfg.quiet_hours, cfg.tz
         )
-    # A confirmation is the booking itself (create_reservation): no reminders exist yet.
+    # A confirmation is the booking itself (create_reservation): no reminders exist yet;
+    # other changes plan none to compare with.
     new = kind is NotificationKind.CONFIRMATION
-    existing = set() if new else _reminder_keys(reservation.id)
+    existing = _reminder_keys(reservation.id) if planned and not new else set()
     endpoints = active_endpoints()
     rows = _rows_for(reservation, kind, f"v{reservation.version}", now, now, endpoints)
     for plan in planned:

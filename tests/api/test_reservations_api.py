@@ -331,3 +331,28 @@ def test_a_booking_does_not_read_back_what_it_just_wrote(
     assert not [q for q in reads if "FROM calendar_sync_jobs" in q or "FROM notifications" in q]
     assert not [q for q in reads if q.startswith("SELECT reservations.")]
     assert sum("FROM webhook_endpoints" in q for q in reads) == 1
+
+
+def test_a_cancel_or_move_reads_the_reservation_once_and_updates_its_row_in_place(
+    client: FlaskClient, salon: f.Salon, auth: dict[str, str], monday: date
+) -> None:
+    created = client.post(
+        "/api/v1/reservations", json=booking_body(salon, iso(monday, 10), 1), headers=auth
+    ).get_json()
+    url = f"/api/v1/reservations/{created['id']}"
+    with sql_statements() as moving:
+        assert client.patch(url, json={"start": iso(monday, 12)}, headers=auth).status_code == 200
+    with sql_statements() as cancelling:
+        assert client.post(f"{url}/cancel", json={}, headers=auth).status_code == 200
+    for queries in (moving, cancelling):
+        reads = [q for q in queries if q.startswith("SELECT")]
+        # The locked reservation with its stylist and customer in one query (no lazy
+        # loads); the open outbox row is retargeted by one UPDATE ... RETURNING.
+        lazy = ("FROM stylists WHERE stylists.id =", "FROM customers WHERE customers.id =")
+        assert not [q for q in reads if any(one in q for one in lazy)]
+        assert not [q for q in reads if q.startswith("SELECT calendar_sync_jobs.")]
+        assert (
+            sum(q.startswith("UPDATE calendar_sync_jobs SET target_version") for q in queries) == 1
+        )
+    # A cancel plans no reminders, so it does not look for existing ones.
+    assert not [q for q in cancelling if "FROM notifications" in q and q.startswith("SELECT")]
