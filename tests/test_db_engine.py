@@ -7,10 +7,12 @@ from typing import Any
 import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from pelubot_web import db_engine
 from pelubot_web.extensions import db
+from pelubot_web.models import Reservation
+from tests import factories as f
 
 
 @pytest.fixture
@@ -68,3 +70,21 @@ def test_a_connection_the_server_dropped_while_resting_is_replaced(
 
     assert replaced != backend
     assert len(pings) == 1
+
+
+def test_a_write_after_a_read_sees_what_others_committed_in_between(app: Flask) -> None:
+    """``begin_write`` after a read: on PostgreSQL the same transaction goes on, yet what
+    the read loaded is not trusted (a locking read refreshes it), as after a rollback."""
+    svc = f.service()
+    reservation = f.reservation(f.stylist([svc]), svc, f.local(f.next_weekday(1), 10))
+    db.session.commit()
+    assert reservation.version == 1  # loaded in a read transaction, and kept
+    with db.engine.begin() as other:
+        other.execute(update(Reservation).values(version=2))
+
+    db_engine.begin_write()
+    locked = db.session.scalar(select(Reservation).with_for_update())
+
+    assert locked is reservation
+    assert locked.version == 2
+    db.session.rollback()
