@@ -5,7 +5,9 @@ workers and the Calendar emulator with 40 ms latency on every call. First 15 clo
 users hit bare ``/health`` (the same server's ceiling), then 15 chatbots run the mix with
 no think time. Reported: throughput ratio mix / health, p50/p95/p99 per endpoint, errors
 (a 409 on a taken slot is a success), sync lag p95 (change committed -> event written
-in the emulator) and the time the queue takes to drain after the load stops. With
+in the emulator), the time the queue takes to drain after the load stops, and the CPU
+each part of the stack spent per request (``bench/cpu.py``), with the cores busy, idle
+and stolen per phase (``/health`` is measured again when it left a core idle). With
 ``--scale-database-url`` the mix runs again on a database holding 200k reservations and
 20k customers, and the list and slot endpoints' p95 are compared with the demo run.
 Exit status 1 when a target is missed; results in bench/results/<timestamp>-closed.json.
@@ -63,6 +65,9 @@ SCALE_ENDPOINTS = (
     "GET /slots (one professional)",
 )
 GOOGLE_LATENCY_MS = 40
+# Cores left idle or stolen (of the machine's) above which a phase measured no ceiling.
+UNSATURATED_CORES = 0.25
+HEALTH_ATTEMPTS = 3
 
 
 @dataclass
@@ -236,12 +241,32 @@ def cpu_per_request(cpu: dict[str, float], requests: int) -> dict[str, float]:
 
 
 def run_health(stack: Stack, users: int, duration: float) -> dict[str, Any]:
-    meter = cpu_meter(stack)
-    meter.start()
-    started = time.monotonic()
-    records = run_users("health", stack.port, users, duration)
-    summary = summarize(records, time.monotonic() - started)
-    return {**summary, "cpu_ms_per_request": cpu_per_request(meter.stop(), len(records))}
+    """The server's ceiling on bare ``/health``, measured until it keeps the cores busy.
+
+    gthread workers keep a client's connection in the process that accepted it, and the
+    15 connections of a phase are accepted all at once: sometimes most land in one
+    process, whose GIL then caps the phase while a core idles (600 instead of 1,300
+    req/s on the same code). Such a phase did not measure the ceiling, so it is run
+    again with fresh connections, up to ``HEALTH_ATTEMPTS`` times; the best is kept.
+    """
+    attempts: list[dict[str, Any]] = []
+    for _ in range(HEALTH_ATTEMPTS):
+        meter = cpu_meter(stack)
+        meter.start()
+        started = time.monotonic()
+        records = run_users("health", stack.port, users, duration)
+        summary = summarize(records, time.monotonic() - started)
+        cpu = cpu_per_request(meter.stop(), len(records))
+        attempts.append({**summary, "cpu_ms_per_request": cpu, "machine": meter.machine()})
+        if not unsaturated(attempts[-1]["machine"]):
+            break
+    best = max(attempts, key=lambda a: a["rps"])
+    return {**best, "attempts_rps": [a["rps"] for a in attempts]}
+
+
+def unsaturated(machine: dict[str, float]) -> bool:
+    """Whether a phase left cores idle or had them stolen (no ceiling was measured)."""
+    return machine["cores_idle"] + machine["cores_steal"] > UNSATURATED_CORES
 
 
 def run_mix(stack: Stack, key: str, users: int, duration: float) -> dict[str, Any]:
@@ -250,7 +275,7 @@ def run_mix(stack: Stack, key: str, users: int, duration: float) -> dict[str, An
     started = time.monotonic()
     records = run_users("mix", stack.port, users, duration, key)
     ended = time.monotonic()
-    cpu = meter.stop()
+    cpu, machine = meter.stop(), meter.machine()
     rss = {name: round(rss_mb(p.pid), 1) for name, p in stack.procs.items()}
     drained = drain_seconds(stack.env, ended)
     lags = sync_lags(stack)
@@ -258,6 +283,7 @@ def run_mix(stack: Stack, key: str, users: int, duration: float) -> dict[str, An
         **summarize(records, ended - started),
         "duration_s": round(ended - started, 1),
         "cpu_ms_per_request": cpu_per_request(cpu, len(records)),
+        "machine": machine,
         "drain_s": drained,
         "synced_events": len(lags),
         "sync_lag_p50_s": round(percentile_ms(lags, 50) / 1000, 3),
@@ -301,6 +327,8 @@ def print_table(results: dict[str, Any]) -> None:
         f"\n/health: {health['rps']} req/s   mix: {mix['rps']} req/s   "
         f"ratio {results['throughput_ratio']}"
     )
+    if len(health.get("attempts_rps", [])) > 1:
+        print(f"/health attempts (run again while a core idled): {health['attempts_rps']}")
     print(f"{'endpoint':44} {'count':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6}")
     for name, e in mix["endpoints"].items():
         timings = f"{e['p50_ms']:7} {e['p95_ms']:7} {e['p99_ms']:7}"
@@ -315,6 +343,18 @@ def print_table(results: dict[str, Any]) -> None:
             f"  {phase:7} "
             + "  ".join(f"{k} {v}" for k, v in results[phase]["cpu_ms_per_request"].items())
         )
+    for phase in ("health", "mix"):
+        m = results[phase]["machine"]
+        print(
+            f"  {phase:7} cores busy {m['cores_busy']}  idle {m['cores_idle']}  "
+            f"stolen {m['cores_steal']}"
+        )
+        if unsaturated(m):
+            print(
+                f"  warning: the {phase} phase did not keep the cores busy (idle or stolen "
+                "by the hypervisor): its throughput, and the ratio, are not this stack's "
+                "ceiling; run again on a quiet machine"
+            )
     if "scale" in results:
         for name, ratio in results["scale"]["p95_ratio"].items():
             print(f"scale p95 ratio {name:40} {ratio}")

@@ -10,6 +10,7 @@ descendants' is what it and everything it started has used so far.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -62,6 +63,17 @@ def _pids_named(name: str) -> list[int]:
     return [pid for pid, parent in named.items() if parent not in named]
 
 
+def _machine_ticks() -> dict[str, int]:
+    """Machine-wide CPU ticks from ``/proc/stat``: busy, idle (with iowait), stolen."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields[:8]
+    return {
+        "busy": user + nice + system + irq + softirq,
+        "idle": idle + iowait,
+        "steal": steal,
+    }
+
+
 class CpuMeter:
     """CPU seconds per part of the stack between ``start()`` and ``stop()``.
 
@@ -75,6 +87,8 @@ class CpuMeter:
         self.parts["postgresql"] = _pids_named("postgres")
         self.parts["redis"] = _pids_named("redis-server")
         self._before: dict[str, float] = {}
+        self._machine_before: dict[str, int] = {}
+        self._started = 0.0
 
     def _now(self) -> dict[str, float]:
         now = {name: sum(tree_seconds(p) for p in pids) for name, pids in self.parts.items()}
@@ -84,7 +98,22 @@ class CpuMeter:
 
     def start(self) -> None:
         self._before = self._now()
+        self._machine_before = _machine_ticks()
+        self._started = time.monotonic()
 
     def stop(self) -> dict[str, float]:
         after = self._now()
         return {name: round(after[name] - self._before[name], 2) for name in after}
+
+    def machine(self) -> dict[str, float]:
+        """Average cores busy, idle and stolen by the hypervisor since ``start()``.
+
+        A phase that left cores idle or had them stolen did not measure this stack's
+        ceiling: its throughput (and a ratio built on it) says little.
+        """
+        seconds = max(time.monotonic() - self._started, 1e-9)
+        now = _machine_ticks()
+        return {
+            f"cores_{name}": round((now[name] - self._machine_before[name]) / _TICK / seconds, 2)
+            for name in now
+        }
