@@ -26,6 +26,7 @@ from .errors import CalendarDisabled
 __all__ = [
     "BACKENDS",
     "CALENDAR_SCOPE",
+    "EMULATOR_SUBJECT_HEADER",
     "build_calendar_service",
     "emulator_api_endpoint",
     "service_account_email",
@@ -37,6 +38,30 @@ CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.events"
 BACKENDS = ("google", "emulator", "disabled")
 
 HttpFactory = Callable[[], httplib2.Http | google_auth_httplib2.AuthorizedHttp]
+# The emulator has no OAuth: the delegated user a token would carry travels in this header,
+# so the emulator can refuse a calendar to a user it is not shared with, as Google does.
+EMULATOR_SUBJECT_HEADER = "X-Emulator-Subject"
+
+
+class _EmulatorHttp(httplib2.Http):  # type: ignore[misc]
+    """``httplib2.Http`` for the emulator, acting as ``subject`` (None: the service account)."""
+
+    def __init__(self, subject: str | None, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._subject = subject
+
+    def request(
+        self,
+        uri: str,
+        method: str = "GET",
+        body: Any = None,
+        headers: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if self._subject:
+            headers = {**(headers or {}), EMULATOR_SUBJECT_HEADER: self._subject}
+        return super().request(uri, method, body, headers, *args, **kwargs)
 
 
 def emulator_api_endpoint(emulator_url: str) -> str:
@@ -102,7 +127,7 @@ def _http_factory(
     if backend == "emulator":
         if not emulator_url:
             raise ValueError("the 'emulator' backend needs an emulator URL")
-        return (lambda: httplib2.Http(timeout=timeout)), {
+        return (lambda: _EmulatorHttp(subject, timeout)), {
             "api_endpoint": emulator_api_endpoint(emulator_url)
         }
     raise ValueError(f"unknown Google Calendar backend {backend!r}; expected one of {BACKENDS}")
@@ -120,7 +145,8 @@ def build_calendar_service(
 
     The discovery document ships with the library (``static_discovery=True``), so
     building never fetches it; the service account token is fetched lazily on the
-    first call. ``subject`` (google backend only) impersonates that Workspace user.
+    first call. ``subject`` impersonates that Workspace user (domain-wide delegation; the
+    emulator is told in a header).
     """
     new_http, options = _http_factory(backend, credentials_file, emulator_url, timeout, subject)
 

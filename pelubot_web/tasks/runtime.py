@@ -41,7 +41,7 @@ def _build_gateway(cfg: Config, subject: str | None) -> CalendarGateway:
         credentials_file=cfg.gcal_credentials_file,
         emulator_url=cfg.gcal_emulator_url,
         timeout=cfg.gcal_timeout_s,
-        subject=subject if cfg.gcal_backend == "google" else None,
+        subject=subject,
     )
     limiter = None
     if cfg.gcal_rate_per_minute > 0:

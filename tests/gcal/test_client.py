@@ -32,7 +32,9 @@ def test_emulator_requests_go_to_the_emulator_under_calendar_v3() -> None:
         "http://127.0.0.1:9/calendar/v3/calendars/ana%40salon.test/events/abcde12345"
     )
     assert service._http.timeout == 2.0
-    assert type(service._http) is httplib2.Http  # plain HTTP: no OAuth token for the emulator
+    # Plain HTTP, no OAuth token for the emulator (the delegated user goes in a header).
+    assert isinstance(service._http, httplib2.Http)
+    assert not isinstance(service._http, google_auth_httplib2.AuthorizedHttp)
 
 
 def test_freebusy_path_matches_the_emulator_route() -> None:

@@ -16,6 +16,7 @@ import pytest
 from werkzeug.test import Client
 
 from pelubot_web.gcal.emulator import CalendarStore, EmulatorApp, EmulatorControl
+from pelubot_web.gcal.transport import EMULATOR_SUBJECT_HEADER
 from tests.conftest import free_port
 
 EVENTS = "/calendar/v3/calendars/ana%40salon.test/events"
@@ -204,6 +205,32 @@ def test_a_body_that_is_not_json_is_a_parse_error(emulator: Emulator) -> None:
 
 
 @pytest.mark.slow  # a server process
+def test_a_calendar_shared_with_users_is_not_found_for_anyone_else(emulator: Emulator) -> None:
+    shared = emulator.call(
+        "POST", "/_emulator/calendars", {"id": "ana@salon.test", "sharedWith": ["ana@salon.es"]}
+    )
+    assert shared.json["sharedWith"] == ["ana@salon.es"]
+
+    def as_user(subject: str | None, method: str, path: str, body: Any = None) -> int:
+        headers = {EMULATOR_SUBJECT_HEADER: subject} if subject else {}
+        return int(
+            emulator.client.open(path, method=method, json=body, headers=headers).status_code
+        )
+
+    assert as_user(None, "POST", EVENTS, BODY) == 404  # the service account itself
+    assert as_user("bea@salon.es", "POST", EVENTS, BODY) == 404
+    assert as_user("bea@salon.es", "GET", "/calendar/v3/calendars/ana%40salon.test") == 404
+    assert as_user("ana@salon.es", "POST", EVENTS, BODY) == 200
+    assert as_user("ana@salon.es", "DELETE", f"{EVENTS}/abcde12345") == 204
+    # Unshared calendars keep answering whoever the caller acts as.
+    assert as_user("ana@salon.es", "GET", "/calendar/v3/calendars/bea%40salon.test/events") == 200
+
+
+def test_sharing_must_name_users(emulator: Emulator) -> None:
+    bad = {"id": "ana@salon.test", "sharedWith": "ana@salon.es"}
+    assert emulator.call("POST", "/_emulator/calendars", bad).status_code == 400
+
+
 def test_python_dash_m_starts_the_emulator_with_its_calendars() -> None:
     port = free_port()
     root = Path(__file__).resolve().parents[2]

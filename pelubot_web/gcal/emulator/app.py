@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
+from ..transport import EMULATOR_SUBJECT_HEADER
 from .api_errors import ApiError
 from .faults import CallLog, Fault, FaultBook
 from .query import NOT_WITH_SYNC_TOKEN, ListQuery
@@ -170,9 +171,10 @@ class EmulatorApp:
     def _api(self, request: Request, path: list[str], environ: WSGIEnvironment) -> Response:
         if self.auth_expired:
             return _error(ApiError(401, "authError"))
+        subject = request.headers.get(EMULATOR_SUBJECT_HEADER)
         if len(path) == 2 and path[0] == "calendars" and request.method == "GET":
             try:
-                info = self.store.calendar(path[1]).to_json()
+                info = self.store.calendar(path[1], subject).to_json()
             except ApiError as error:
                 return _error(error)
             return _json({"kind": "calendar#calendar", **info})
@@ -180,6 +182,9 @@ class EmulatorApp:
             call = _route(request, path)
         except ApiError as error:
             return _error(error)
+        if call.calendar_id is not None and not self.store.shared_with(call.calendar_id, subject):
+            self.calls.record(call.method, call.calendar_id, call.event_id, 404)
+            return _error(ApiError(404, "notFound"))
         try:
             body = _json_body(request) if call.method in _WITH_BODY else {}
         except ApiError as error:
@@ -304,7 +309,8 @@ class EmulatorApp:
         return _json({"expired": self.auth_expired})
 
     def _control_calendars(self, request: Request, rest: list[str]) -> Response:
-        """``POST /_emulator/calendars`` {id, timeZone?, access?}; list; ``DELETE .../<id>``."""
+        """``POST /_emulator/calendars`` {id, timeZone?, access?, sharedWith?}; list;
+        ``DELETE .../<id>``."""
         try:
             if request.method == "POST" and not rest:
                 return _register(self.store, request)
@@ -323,11 +329,16 @@ def _register(store: CalendarStore, request: Request) -> Response:
     calendar_id = body.get("id")
     time_zone = body.get("timeZone") or "UTC"
     access = body.get("access") or "owner"
+    shared_with = body.get("sharedWith") or []
     if not isinstance(calendar_id, str) or not calendar_id:
         raise ApiError(400, "required", "Missing calendar id.")
     if not isinstance(time_zone, str) or not isinstance(access, str):
         raise ApiError(400, "invalid", "timeZone and access must be strings.")
-    info = store.register_calendar(calendar_id, time_zone=time_zone, access=access)
+    if not isinstance(shared_with, list) or not all(isinstance(u, str) for u in shared_with):
+        raise ApiError(400, "invalid", "sharedWith must be a list of user addresses.")
+    info = store.register_calendar(
+        calendar_id, time_zone=time_zone, access=access, shared_with=tuple(shared_with)
+    )
     return _json(info.to_json(), 201)
 
 

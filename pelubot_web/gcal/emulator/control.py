@@ -43,12 +43,17 @@ class EmulatorControl:
         self._call("POST", "invalidate-sync-tokens")
 
     def register_calendar(
-        self, calendar_id: str, *, time_zone: str = "UTC", access: str = "owner"
+        self,
+        calendar_id: str,
+        *,
+        time_zone: str = "UTC",
+        access: str = "owner",
+        shared_with: tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """Make a calendar exist (shared with the service account); others answer 404."""
-        return self._call(
-            "POST", "calendars", {"id": calendar_id, "timeZone": time_zone, "access": access}
-        )
+        """Make a calendar exist, shared with the service account or, with
+        ``shared_with``, only with those delegated users; others answer 404."""
+        body = {"id": calendar_id, "timeZone": time_zone, "access": access}
+        return self._call("POST", "calendars", {**body, "sharedWith": list(shared_with)})
 
     def unregister_calendar(self, calendar_id: str) -> None:
         """Unshare a calendar: its events stay, every call on it answers 404."""

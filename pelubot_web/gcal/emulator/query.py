@@ -54,13 +54,26 @@ class CalendarInfo:
     id: str
     time_zone: str = "UTC"
     access: str = "owner"
+    # Shared only with these users (domain-wide delegation: the stylist's own account);
+    # empty: shared with the service account, whoever the caller acts as.
+    shared_with: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
-    def to_json(self) -> dict[str, str]:
-        return {"id": self.id, "timeZone": self.time_zone, "accessRole": self.access}
+    def visible_to(self, subject: str | None) -> bool:
+        return not self.shared_with or subject in self.shared_with
+
+    def to_json(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "id": self.id,
+            "timeZone": self.time_zone,
+            "accessRole": self.access,
+        }
+        if self.shared_with:
+            info["sharedWith"] = list(self.shared_with)
+        return info
 
 
 @dataclass(frozen=True)

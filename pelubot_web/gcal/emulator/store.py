@@ -107,9 +107,15 @@ class CalendarStore:
     # -- calendars ---------------------------------------------------------------
 
     def register_calendar(
-        self, calendar_id: str, *, time_zone: str = "UTC", access: str = "owner"
+        self,
+        calendar_id: str,
+        *,
+        time_zone: str = "UTC",
+        access: str = "owner",
+        shared_with: tuple[str, ...] = (),
     ) -> CalendarInfo:
-        """Make a calendar exist (as if shared with the service account)."""
+        """Make a calendar exist, shared with the service account or, with
+        ``shared_with``, only with those (delegated) users."""
         if not calendar_id:
             raise ApiError(400, "required", "Missing calendar id.")
         if access not in ACCESS_ROLES:
@@ -118,7 +124,7 @@ class CalendarStore:
             ZoneInfo(time_zone)
         except (ValueError, KeyError):
             raise ApiError(400, "invalid", "Invalid time zone.") from None
-        info = CalendarInfo(calendar_id, time_zone, access)
+        info = CalendarInfo(calendar_id, time_zone, access, tuple(shared_with))
         with self._lock:
             self._registry[calendar_id] = info
             self._calendars.setdefault(calendar_id, {})
@@ -133,12 +139,21 @@ class CalendarStore:
         with self._lock:
             return sorted(self._registry.values(), key=lambda info: info.id)
 
-    def calendar(self, calendar_id: str) -> CalendarInfo:
+    def calendar(self, calendar_id: str, subject: str | None = None) -> CalendarInfo:
+        """The calendar as ``subject`` (None: the service account) sees it; 404 when it
+        does not exist or is not shared with them (Google does not say which)."""
         with self._lock:
             info = self._registry.get(calendar_id)
-        if info is None:
+        if info is None or not info.visible_to(subject):
             raise ApiError(404, "notFound")
         return info
+
+    def shared_with(self, calendar_id: str, subject: str | None) -> bool:
+        """False only for a calendar shared with other users than ``subject`` (a
+        calendar that does not exist answers 404 from the call itself)."""
+        with self._lock:
+            info = self._registry.get(calendar_id)
+        return info is None or info.visible_to(subject)
 
     def purge_cancelled(self) -> int:
         """Forget deleted events as Google eventually does; their ids stay taken."""
