@@ -20,6 +20,7 @@ from pelubot_web.api.schemas import (
     ReservationSchema,
     ReservationUpdateSchema,
     SyncSchema,
+    reservation_json,
     sync_view,
 )
 from pelubot_web.models import IdempotencyRecord, Reservation
@@ -38,7 +39,12 @@ def _location(reservation_uuid: str) -> str:
 
 
 def _reservation_json(reservation: Reservation) -> str:
-    return json.dumps(ReservationSchema().dump(reservation), ensure_ascii=False)
+    return json.dumps(reservation_json(reservation), ensure_ascii=False)
+
+
+def _answer(reservation: Reservation) -> Response:
+    """200 with the reservation (the route's ``@blp.response`` schema documents it)."""
+    return _json_response(_reservation_json(reservation), 200, {})
 
 
 def _json_response(body: str, status: int, headers: dict[str, str]) -> Response:
@@ -59,7 +65,7 @@ class ReservationCollection(MethodView):
         "`next_after`) for deep pages. `total` is exact up to "
         f"{TOTAL_CAP}; above that `total_exact` is false and `total` is {TOTAL_CAP}.",
     )
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Response:
         result = reservation_page(
             ReservationFilter(
                 stylist_id=query.get("professional_id"),
@@ -72,10 +78,11 @@ class ReservationCollection(MethodView):
             offset=query["offset"],
             after=query.get("after"),
         )
-        return page(result.items, result.total, query) | {
+        body = page([reservation_json(r) for r in result.items], result.total, query) | {
             "total_exact": result.total_exact,
             "next_after": result.next_after,
         }
+        return _json_response(json.dumps(body, ensure_ascii=False), 200, {})
 
     @require_scope("booking")
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
@@ -144,8 +151,8 @@ class ReservationItem(MethodView):
     @blp.response(200, ReservationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(summary="One reservation")
-    def get(self, reservation_id: uuid.UUID) -> Reservation:
-        return booking.get_reservation(str(reservation_id))
+    def get(self, reservation_id: uuid.UUID) -> Response:
+        return _answer(booking.get_reservation(str(reservation_id)))
 
     @require_scope("booking")
     @blp.arguments(ReservationUpdateSchema)
@@ -157,7 +164,7 @@ class ReservationItem(MethodView):
         description="Change start, professional, service and/or notes. The new slot must "
         "be free; a cancelled, closed or already started reservation is 409.",
     )
-    def patch(self, data: dict[str, Any], reservation_id: uuid.UUID) -> Reservation:
+    def patch(self, data: dict[str, Any], reservation_id: uuid.UUID) -> Response:
         booking.reschedule_reservation(
             str(reservation_id),
             start=data.get("start"),
@@ -175,15 +182,15 @@ class ReservationItem(MethodView):
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.doc(summary="Cancel (idempotent: cancelling again returns the same state)")
-def cancel(reservation_id: uuid.UUID) -> Reservation:
+def cancel(reservation_id: uuid.UUID) -> Response:
     booking.cancel_reservation(str(reservation_id), source=SOURCE)
     return _committed(reservation_id)
 
 
-def _committed(reservation_id: uuid.UUID) -> Reservation:
+def _committed(reservation_id: uuid.UUID) -> Response:
     """The reservation as just committed, with what the answer shows, in one query (the
     commit expired the service's copy: serializing it would lazy-load three times)."""
-    return booking.get_reservation(str(reservation_id))
+    return _answer(booking.get_reservation(str(reservation_id)))
 
 
 @blp.route("/reservations/<uuid:reservation_id>/sync", methods=["GET"])

@@ -6,7 +6,7 @@ and must come in with an offset (a naive time is a 422).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import marshmallow as ma
@@ -36,6 +36,7 @@ __all__ = [
     "SlotsQuerySchema",
     "SlotsResponseSchema",
     "SyncSchema",
+    "reservation_json",
     "sync_view",
 ]
 
@@ -271,6 +272,50 @@ class ReservationSchema(ma.Schema):
             "cancelled_at": obj.cancelled_at,
             "sync": sync_view(obj),
         }
+
+
+def _in_salon_zone(value: datetime | None, tz: tzinfo) -> str | None:
+    return None if value is None else value.astimezone(tz).isoformat()
+
+
+def reservation_json(reservation: Reservation) -> dict[str, Any]:
+    """One reservation as ``ReservationSchema`` documents it, built directly.
+
+    A list page is up to 100 reservations and every change answers with one: dumping
+    them field by field through marshmallow was a quarter of a list request's CPU. The
+    schema stays the documentation (OpenAPI); tests/api/test_reservations_api.py checks
+    that both give the same JSON.
+    """
+    tz = salon_tz()
+    job = reservation.sync_job
+    return {
+        "id": reservation.uuid,
+        "status": str(reservation.status),
+        "start": _in_salon_zone(reservation.start_at, tz),
+        "end": _in_salon_zone(reservation.end_at, tz),
+        "professional_id": reservation.stylist_id,
+        "service_id": reservation.service_id,
+        "customer": {
+            "name": reservation.customer_name,
+            "phone": reservation.customer.phone,
+            "email": reservation.customer_email,
+        },
+        "notes": reservation.notes,
+        "source": str(reservation.source),
+        "language": str(reservation.language),
+        "price_cents": reservation.price_cents,
+        "currency": reservation.currency,
+        "version": reservation.version,
+        "created_at": _in_salon_zone(reservation.created_at, tz),
+        "cancelled_at": _in_salon_zone(reservation.cancelled_at, tz),
+        "sync": {
+            "status": str(reservation.sync_status),
+            "job_id": reservation.sync_job_id,
+            "attempts": job.attempts if job is not None else 0,
+            "last_error": reservation.last_sync_error,
+            "last_synced_at": _in_salon_zone(reservation.last_synced_at, tz),
+        },
+    }
 
 
 class ReservationListQuerySchema(PaginationQuerySchema):

@@ -19,11 +19,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import BindParameter, bindparam, literal, select, union_all
 
 from pelubot_web.config import current_config
 from pelubot_web.extensions import db
@@ -159,11 +159,20 @@ class _Busy:
     booked: dict[int, list[Interval]]  # reservations [start, busy_until) + external busy
 
 
-def _busy_ranges(
-    stylist_ids: list[int], start: datetime, end: datetime, ignore_reservation_id: int | None
-) -> Any:
-    """Time off, live reservations and external blocks overlapping ``[start, end)``, in one
-    round trip (a query per kind was most of a slot search's database time under load)."""
+@cache
+def _busy_ranges() -> Any:
+    """Time off, live reservations and external blocks overlapping ``[start, end)`` of
+    some stylists, in one round trip (a query per kind was most of a slot search's
+    database time under load). Parameters: ``stylist_ids``, ``start``, ``end`` and
+    ``ignored_reservation_id`` (0: none; ids start at 1).
+
+    Built once (``cache``) and run with parameters: composing it and computing its cache
+    key cost twice what running it does (~0.9 of 1.3 ms per search); a statement built
+    once keeps its cache key.
+    """
+    start: BindParameter[datetime] = bindparam("start")
+    end: BindParameter[datetime] = bindparam("end")
+    stylist_ids: BindParameter[list[int]] = bindparam("stylist_ids", expanding=True)
     time_off = select(literal("off"), TimeOff.stylist_id, TimeOff.start_at, TimeOff.end_at).where(
         TimeOff.stylist_id.in_(stylist_ids), TimeOff.start_at < end, TimeOff.end_at > start
     )
@@ -174,9 +183,8 @@ def _busy_ranges(
         Reservation.status != ReservationStatus.CANCELLED,
         Reservation.start_at < end,
         Reservation.busy_until > start,
+        Reservation.id != bindparam("ignored_reservation_id"),
     )
-    if ignore_reservation_id is not None:
-        reservations = reservations.where(Reservation.id != ignore_reservation_id)
     external = select(
         literal("booked"), ExternalBusy.stylist_id, ExternalBusy.start_at, ExternalBusy.end_at
     ).where(
@@ -195,9 +203,13 @@ def _load_busy(
     start, end = window[0], window[1] + timedelta(days=1)
     absent: dict[int, list[Interval]] = defaultdict(list)
     booked: dict[int, list[Interval]] = defaultdict(list)
-    for kind, stylist_id, busy_start, busy_end in db.session.execute(
-        _busy_ranges(stylist_ids, start, end, ignore_reservation_id)
-    ):
+    params = {
+        "stylist_ids": stylist_ids,
+        "start": start,
+        "end": end,
+        "ignored_reservation_id": ignore_reservation_id or 0,
+    }
+    for kind, stylist_id, busy_start, busy_end in db.session.execute(_busy_ranges(), params):
         (absent if kind == "off" else booked)[stylist_id].append((busy_start, busy_end))
     return _Busy(absent=absent, booked=booked)
 

@@ -47,8 +47,8 @@ from pelubot_web.services.errors import (
 )
 from pelubot_web.services.phone import normalize_phone
 
-# Listing lives with the other read paths; kept importable from here for its callers.
-from pelubot_web.services.reservation_list import list_reservations
+# Reading lives with the other read paths; kept importable from here for its callers.
+from pelubot_web.services.reservation_list import get_reservation, list_reservations
 
 __all__ = [
     "UNCHANGED",
@@ -384,16 +384,4 @@ def set_status(
             changed = True
     if changed:
         _count(status, source)
-    return reservation
-
-
-def get_reservation(reservation_uuid: str) -> Reservation:
-    reservation: Reservation | None = db.session.scalar(
-        select(Reservation)
-        # One round trip for what every answer about a reservation shows.
-        .options(joinedload(Reservation.customer), joinedload(Reservation.sync_job))
-        .where(Reservation.uuid == str(reservation_uuid))
-    )
-    if reservation is None:
-        raise NotFound(f"no reservation {reservation_uuid}")
     return reservation

@@ -1,4 +1,5 @@
-"""Reading lists of reservations: filters, offset pages, keyset pages and a capped total.
+"""Reading reservations: one by its id, and lists (filters, offset pages, keyset pages,
+a capped total).
 
 Lists are ordered by ``(start_at, id)``. At hundreds of thousands of rows two things
 would make every page slow: an exact ``COUNT(*)`` of the whole match, and ``OFFSET n``
@@ -14,21 +15,23 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from pelubot_web.extensions import db
 from pelubot_web.models import Customer, Reservation
 from pelubot_web.models.reservation import ReservationStatus
-from pelubot_web.services.errors import InvalidInput
+from pelubot_web.services.errors import InvalidInput, NotFound
 from pelubot_web.services.phone import normalize_phone
 
 __all__ = [
     "TOTAL_CAP",
     "ReservationFilter",
     "ReservationPage",
+    "get_reservation",
     "list_reservations",
     "reservation_page",
 ]
@@ -164,3 +167,24 @@ def list_reservations(
     conditions = ReservationFilter(stylist_id, start_from, start_to, status, phone).conditions()
     total = db.session.scalar(select(func.count(Reservation.id)).where(*conditions)) or 0
     return _rows(conditions, limit, offset), int(total)
+
+
+@cache
+def _reservation_by_uuid() -> Select[Reservation]:
+    """One round trip for what every answer about a reservation shows; built once (its
+    cache key is then kept: building it cost more than running it)."""
+    return (
+        select(Reservation)
+        .options(joinedload(Reservation.customer), joinedload(Reservation.sync_job))
+        .where(Reservation.uuid == bindparam("uuid"))
+    )
+
+
+def get_reservation(reservation_uuid: str) -> Reservation:
+    """One reservation with its customer and sync job; ``NotFound`` for an unknown id."""
+    reservation: Reservation | None = db.session.scalar(
+        _reservation_by_uuid(), {"uuid": str(reservation_uuid)}
+    )
+    if reservation is None:
+        raise NotFound(f"no reservation {reservation_uuid}")
+    return reservation

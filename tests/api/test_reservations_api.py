@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from pelubot_web.api.schemas import ReservationSchema, reservation_json
+from pelubot_web.db_engine import begin_write
 from pelubot_web.extensions import db
 from pelubot_web.models import CalendarSyncJob, IdempotencyRecord, Reservation
 from tests import factories as f
@@ -356,3 +358,37 @@ def test_a_cancel_or_move_reads_the_reservation_once_and_updates_its_row_in_plac
         )
     # A cancel plans no reminders, so it does not look for existing ones.
     assert not [q for q in cancelling if "FROM notifications" in q and q.startswith("SELECT")]
+
+
+def test_reservation_json_is_what_the_reservation_schema_dumps(
+    client: FlaskClient, salon: f.Salon, auth: dict[str, str], monday: date
+) -> None:
+    """The answers are built without marshmallow; the schema documents them (OpenAPI)."""
+    ids = []
+    for n, hour in enumerate((10, 11, 12)):
+        body = booking_body(salon, iso(monday, hour), n, notes=None if n else "Primera vez")
+        ids.append(client.post("/api/v1/reservations", json=body, headers=auth).get_json()["id"])
+    client.post(f"/api/v1/reservations/{ids[1]}/cancel", json={}, headers=auth)
+    # A failed sync with its error and time, and a start in the repeated hour of the
+    # October fall-back (02:30 happens twice in Madrid: this is the second, +01:00).
+    begin_write()
+    db.session.execute(
+        update(Reservation)
+        .where(Reservation.uuid == ids[2])
+        .values(
+            sync_status="failed",
+            last_sync_error="403 forbidden",
+            last_synced_at=datetime(2027, 3, 28, 0, 59, 59, tzinfo=UTC),
+            start_at=datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+            end_at=datetime(2027, 10, 31, 2, 15, tzinfo=UTC),
+            busy_until=datetime(2027, 10, 31, 2, 15, tzinfo=UTC),
+            customer_email=None,
+        )
+    )
+    db.session.commit()
+
+    rows = db.session.scalars(select(Reservation).order_by(Reservation.id)).all()
+    assert [reservation_json(r) for r in rows] == ReservationSchema(many=True).dump(rows)
+    assert reservation_json(rows[2])["start"] == "2027-10-31T02:30:00+01:00"
+    page = client.get("/api/v1/reservations?limit=5", headers=auth).get_json()
+    assert page["items"] == ReservationSchema(many=True).dump(rows)
