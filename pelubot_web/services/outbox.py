@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -29,7 +30,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import BindParameter, bindparam, event, or_, select, update
 from sqlalchemy.orm import Session
 
 from pelubot_web.config import Config, current_config
@@ -189,26 +190,36 @@ def reopen(spec: OutboxSpec, *where: Any, now: datetime, **values: Any) -> int:
 # --- worker side ---------------------------------------------------------------------------
 
 
-def claim(spec: OutboxSpec, row_id: int, worker: str, now: datetime) -> bool:
-    """Conditional UPDATE: exactly one worker moves a due row to processing (and commits)."""
+@cache
+def _claim_statement(spec: OutboxSpec) -> Any:
+    """Built once per outbox (a worker runs it for every job; building it and its cache
+    key cost more than running it). Parameters: ``row_id``, ``worker``, ``now``."""
     model = spec.model
+    now: BindParameter[datetime] = bindparam("now")
     stamps = {spec.started_at: now} if spec.started_at else {}
-    begin_write()
-    result = db.session.execute(
+    return (
         update(model)
         .where(
-            model.id == row_id,
+            model.id == bindparam("row_id"),
             model.status.in_((spec.pending, spec.queued)),
             model.available_at <= now,
         )
         .values(
             status=spec.processing,
-            locked_by=worker,
+            locked_by=bindparam("worker"),
             heartbeat_at=now,
             attempts=model.attempts + 1,
             **stamps,
         )
         .execution_options(synchronize_session=False)
+    )
+
+
+def claim(spec: OutboxSpec, row_id: int, worker: str, now: datetime) -> bool:
+    """Conditional UPDATE: exactly one worker moves a due row to processing (and commits)."""
+    begin_write()
+    result = db.session.execute(
+        _claim_statement(spec), {"row_id": row_id, "worker": worker, "now": now}
     )
     db.session.commit()
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]

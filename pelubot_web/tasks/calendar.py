@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from pelubot_web.config import current_config
@@ -62,13 +64,40 @@ def _event_data(reservation: Reservation) -> EventData:
     )
 
 
+# A worker runs these for every job: they are built once (building a statement and its
+# cache key cost more than running it).
+
+
+@cache
+def _job_and_reservation() -> Any:
+    """The row and the reservation with everything its event shows, in one query."""
+    return (
+        select(CalendarSyncJob, Reservation)
+        .join(Reservation, Reservation.id == CalendarSyncJob.reservation_id)
+        .where(CalendarSyncJob.id == bindparam("job_id"))
+        .options(
+            joinedload(Reservation.stylist),
+            joinedload(Reservation.service),
+            joinedload(Reservation.customer),
+        )
+    )
+
+
+@cache
+def _event_location() -> Any:
+    return (
+        update(Reservation)
+        .where(Reservation.id == bindparam("reservation_id"))
+        .values(synced_calendar_id=bindparam("calendar_id"), gcal_event_id=bindparam("event_id"))
+    )
+
+
 def _set_event_location(reservation_id: int, calendar_id: str | None, event_id: str) -> None:
     """Intent first: where the event lives and under which id, before Google hears of it."""
     with db.engine.begin() as conn:
         conn.execute(
-            update(Reservation)
-            .where(Reservation.id == reservation_id)
-            .values(synced_calendar_id=calendar_id, gcal_event_id=event_id)
+            _event_location(),
+            {"reservation_id": reservation_id, "calendar_id": calendar_id, "event_id": event_id},
         )
 
 
@@ -138,17 +167,7 @@ def run_sync_job(job_id: int, worker: str) -> Outcome:
             "outbox row not claimable (taken, finished or not due)", extra={"outbox_id": job_id}
         )
         return Outcome("skipped")
-    # The row and the reservation with everything its event shows, in one query.
-    job, reservation = db.session.execute(
-        select(CalendarSyncJob, Reservation)
-        .join(Reservation, Reservation.id == CalendarSyncJob.reservation_id)
-        .where(CalendarSyncJob.id == job_id)
-        .options(
-            joinedload(Reservation.stylist),
-            joinedload(Reservation.service),
-            joinedload(Reservation.customer),
-        )
-    ).one()
+    job, reservation = db.session.execute(_job_and_reservation(), {"job_id": job_id}).one()
     version, attempts = reservation.version, job.attempts
     if attempts == 1:
         QUEUE_WAIT.observe(max(0.0, (now - job.changed_at).total_seconds()))
