@@ -343,8 +343,11 @@ def print_table(results: dict[str, Any]) -> None:
             f"  {phase:7} "
             + "  ".join(f"{k} {v}" for k, v in results[phase]["cpu_ms_per_request"].items())
         )
-    for phase in ("health", "mix"):
-        m = results[phase]["machine"]
+    phases = {"health": results["health"], "mix": results["mix"]}
+    if "scale" in results:
+        phases["scale mix"] = results["scale"]["mix"]
+    for phase, measured in phases.items():
+        m = measured["machine"]
         print(
             f"  {phase:7} cores busy {m['cores_busy']}  idle {m['cores_idle']}  "
             f"stolen {m['cores_steal']}"
