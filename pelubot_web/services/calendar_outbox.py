@@ -27,7 +27,7 @@ from pelubot_web.models import CalendarSyncJob, Reservation
 from pelubot_web.models.outbox import OPEN_OUTBOX_STATUSES, OutboxStatus
 from pelubot_web.models.reservation import SyncStatus
 from pelubot_web.models.types import utcnow
-from pelubot_web.services import outbox
+from pelubot_web.services import outbox, outbox_sweeps
 from pelubot_web.services.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -315,7 +315,7 @@ def _failure_outcome(
 
 def recover_stale_rows(owner_gone: Callable[[str | None], bool]) -> int:
     """Give rows of dead workers back to the queue (or fail them if out of attempts)."""
-    return outbox.recover_stale(SPEC, owner_gone, on_failed=_mark_lost_worker)
+    return outbox_sweeps.recover_stale(SPEC, owner_gone, on_failed=_mark_lost_worker)
 
 
 def _mark_lost_worker(job: CalendarSyncJob) -> None:
@@ -325,7 +325,7 @@ def _mark_lost_worker(job: CalendarSyncJob) -> None:
 
 def enqueue_due() -> int:
     """Push due rows, and re-push queued rows whose RQ job Redis lost."""
-    return outbox.enqueue_due(SPEC)
+    return outbox_sweeps.enqueue_due(SPEC)
 
 
 # --- operator side ---------------------------------------------------------------------

@@ -36,7 +36,7 @@ from pelubot_web.models.notify import (
     NotificationStatus,
 )
 from pelubot_web.models.types import utcnow
-from pelubot_web.services import outbox
+from pelubot_web.services import outbox, outbox_sweeps
 from pelubot_web.services.notify_plan import OPTIONAL_EMAIL_KINDS
 from pelubot_web.services.notify_rows import rows_for_change
 
@@ -139,12 +139,12 @@ def skip_optional_emails_of(customer_id: int, now: datetime) -> int:
 def enqueue_due() -> int:
     """Push due rows (reminders whose time came, retries, rows a Redis outage left behind)
     and re-push queued rows whose RQ job Redis lost."""
-    return outbox.enqueue_due(SPEC)
+    return outbox_sweeps.enqueue_due(SPEC)
 
 
 def recover_stale(owner_gone: Callable[[str | None], bool]) -> int:
     """Give rows of dead workers back (or fail them when out of attempts)."""
-    return outbox.recover_stale(SPEC, owner_gone)
+    return outbox_sweeps.recover_stale(SPEC, owner_gone)
 
 
 # --- worker side ---------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from pelubot_web.metrics import WORKER_LAST_CYCLE
 from pelubot_web.models import Stylist
 from pelubot_web.redis_client import get_redis
 from pelubot_web.services import calendar_outbox, housekeeping, idempotency, notifications
-from pelubot_web.services.outbox import rq_job_alive
+from pelubot_web.services.outbox_sweeps import rq_job_alive
 from pelubot_web.services.sync_status import record_worker_heartbeat
 from pelubot_web.tasks.runtime import owner_is_dead_here
 
