@@ -42,8 +42,10 @@ def _reservation_json(reservation: Reservation) -> str:
     return json.dumps(reservation_json(reservation), ensure_ascii=False)
 
 
-def _answer(reservation: Reservation) -> Response:
-    """200 with the reservation (the route's ``@blp.response`` schema documents it)."""
+def _stored(reservation_id: uuid.UUID) -> Response:
+    """200 with the reservation as stored now, read in one query (after a change, the
+    service's copy was expired by its commit); ``@blp.response`` documents the body."""
+    reservation = booking.get_reservation(str(reservation_id))
     return _json_response(_reservation_json(reservation), 200, {})
 
 
@@ -152,7 +154,7 @@ class ReservationItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(summary="One reservation")
     def get(self, reservation_id: uuid.UUID) -> Response:
-        return _answer(booking.get_reservation(str(reservation_id)))
+        return _stored(reservation_id)
 
     @require_scope("booking")
     @blp.arguments(ReservationUpdateSchema)
@@ -173,7 +175,7 @@ class ReservationItem(MethodView):
             notes=data.get("notes", booking.UNCHANGED),
             source=SOURCE,
         )
-        return _committed(reservation_id)
+        return _stored(reservation_id)
 
 
 @blp.route("/reservations/<uuid:reservation_id>/cancel", methods=["POST"])
@@ -184,13 +186,7 @@ class ReservationItem(MethodView):
 @blp.doc(summary="Cancel (idempotent: cancelling again returns the same state)")
 def cancel(reservation_id: uuid.UUID) -> Response:
     booking.cancel_reservation(str(reservation_id), source=SOURCE)
-    return _committed(reservation_id)
-
-
-def _committed(reservation_id: uuid.UUID) -> Response:
-    """The reservation as just committed, with what the answer shows, in one query (the
-    commit expired the service's copy: serializing it would lazy-load three times)."""
-    return _answer(booking.get_reservation(str(reservation_id)))
+    return _stored(reservation_id)
 
 
 @blp.route("/reservations/<uuid:reservation_id>/sync", methods=["GET"])
