@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-__all__ = ["CpuMeter"]
+__all__ = ["CpuMeter", "live_children", "tree_seconds"]
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -28,9 +28,10 @@ def _stat(pid: int) -> list[str] | None:
     return raw[raw.rindex(")") + 2 :].split()
 
 
-def _children(pid: int) -> list[int]:
+def live_children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (of any of its threads); [] once it is gone."""
     children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*") if Path(f"/proc/{pid}").exists() else []:
+    for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             children += [int(p) for p in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError):
@@ -45,7 +46,7 @@ def tree_seconds(pid: int) -> float:
         return 0.0
     # After the command: state ppid ... utime(12) stime(13) cutime(14) cstime(15).
     own = sum(int(fields[i]) for i in (11, 12, 13, 14)) / _TICK
-    return own + sum(tree_seconds(child) for child in _children(pid))
+    return own + sum(tree_seconds(child) for child in live_children(pid))
 
 
 def _pids_named(name: str) -> list[int]:

@@ -27,6 +27,7 @@ from statistics import quantiles
 from flask import Flask
 from sqlalchemy import select
 
+from bench.cpu import live_children
 from pelubot_web import create_app
 from pelubot_web.config import Config
 from pelubot_web.extensions import db
@@ -77,11 +78,7 @@ def wait_http(url: str, timeout: float = 120) -> None:
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (gunicorn forks its workers)."""
     total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
+    for p in [pid, *live_children(pid)]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
